@@ -1,0 +1,68 @@
+"""smlite: inspect, validate and audit TensorFlow SavedModels without TensorFlow.
+
+>>> import smlite
+>>> with smlite.open("path/to/saved_model") as sm:          # doctest: +SKIP
+...     for key, sig in sm.meta_graph("serve").signatures.items():
+...         print(key, list(sig.inputs), list(sig.outputs))
+
+Heavy modules (protobuf, numpy) are imported on first use, so that
+``import smlite`` and ``smlite --help`` stay fast.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import TYPE_CHECKING, Any
+
+from smlite.errors import (
+    ChecksumError,
+    CorruptFileError,
+    NotASavedModelError,
+    NotFoundError,
+    SignatureNotFoundError,
+    SmliteError,
+    TagSetNotFoundError,
+    UnsupportedError,
+    VariableNotFoundError,
+)
+
+if TYPE_CHECKING:
+    from smlite.model.saved_model import SavedModel
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "ChecksumError",
+    "CorruptFileError",
+    "NotASavedModelError",
+    "NotFoundError",
+    "SavedModel",
+    "SignatureNotFoundError",
+    "SmliteError",
+    "TagSetNotFoundError",
+    "UnsupportedError",
+    "VariableNotFoundError",
+    "__version__",
+    "open",
+]
+
+
+def open(path: str | os.PathLike[str], *, version: int | None = None) -> SavedModel:  # noqa: A001
+    """Open the SavedModel at ``path`` and return a :class:`SavedModel` handle.
+
+    ``path`` is a SavedModel directory, its ``saved_model.pb``/``.pbtxt``, or a
+    TF Serving base path (numbered version folders; the highest is used unless
+    ``version`` is given).  Tag-sets and signatures are parsed now; graphs and
+    variable values are read when asked for.  Raises :class:`SmliteError`.
+    """
+    from smlite.model.saved_model import SavedModel
+
+    return SavedModel.open(path, version=version)
+
+
+def __getattr__(name: str) -> Any:
+    if name == "SavedModel":
+        from smlite.model.saved_model import SavedModel
+
+        return SavedModel
+    raise AttributeError(f"module 'smlite' has no attribute {name!r}")

@@ -1,0 +1,5 @@
+"""``python -m smlite`` runs the command-line interface."""
+
+from smlite.cli import main
+
+main()

@@ -1,0 +1,99 @@
+"""The ``smlite`` command line: a thin Typer app over the library.
+
+This package is the only place that prints and chooses exit codes:
+
+* 0 — success;
+* 1 — the command ran and found problems (``check``, ``scan``);
+* 2 — smlite could not do what was asked (bad flags, missing or unreadable
+  model, damaged file); the message goes to stderr, never a traceback.
+
+Each command lives in its own module with a ``register(app)`` function, so
+commands stay independent and import the library only when they run.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+from collections.abc import Sequence
+
+import typer
+
+EXIT_OK = 0
+EXIT_FINDINGS = 1
+EXIT_ERROR = 2
+
+#: Modules of smlite.cli that define commands, in --help order.
+_COMMAND_MODULES = ("show", "summary")
+
+app = typer.Typer(
+    name="smlite",
+    help="Inspect, validate and audit TensorFlow SavedModels without TensorFlow.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(False, "--version", help="Print smlite's version and exit."),
+) -> None:
+    if version:
+        from smlite import __version__
+
+        typer.echo(f"smlite {__version__}")
+        raise typer.Exit(EXIT_OK)
+
+
+for _name in _COMMAND_MODULES:
+    importlib.import_module(f"smlite.cli.{_name}").register(app)
+
+
+def error(message: str) -> None:
+    """Print an error message to stderr (escaped: it may quote names from a file)."""
+    from smlite.render.escape import escape_text
+
+    sys.stderr.write(f"smlite: error: {escape_text(message)}\n")
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Entry point of the ``smlite`` console script; exits the process."""
+    sys.exit(run(argv))
+
+
+def run(argv: Sequence[str] | None = None) -> int:
+    """Run the CLI with ``argv`` and return the exit status instead of exiting."""
+    import click
+
+    from smlite.errors import SmliteError
+
+    args = list(sys.argv[1:] if argv is None else argv)
+    try:
+        result = app(args=args, prog_name="smlite", standalone_mode=False)
+    except click.exceptions.Exit as e:
+        return int(e.exit_code)
+    except click.ClickException as e:
+        e.show()
+        return EXIT_ERROR
+    except click.exceptions.Abort:
+        sys.stderr.write("smlite: aborted\n")
+        return 130
+    except SmliteError as e:
+        error(str(e))
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        sys.stderr.write("smlite: interrupted\n")
+        return 130
+    except BrokenPipeError:
+        # The reader of our output went away (e.g. `smlite show ... | head`).
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_OK
+    except OSError as e:
+        where = f"{e.filename}: " if e.filename else ""
+        error(f"{where}{e.strerror or e}")
+        return EXIT_ERROR
+    return result if isinstance(result, int) else EXIT_OK

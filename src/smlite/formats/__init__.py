@@ -1,0 +1,1 @@
+"""Format layer: bytes on disk to protos and records.  Knows bytes, not meaning."""

@@ -1,0 +1,97 @@
+"""A minimal protobuf wire-format scanner.
+
+It walks the fields of a serialized message without materialising it, so that
+smlite can find the signature map of a multi-GB ``saved_model.pb`` without
+parsing its GraphDef, or list the ops of a graph without copying its constants.
+
+Wire format: a message is a sequence of ``key value`` pairs where
+``key = varint(field_number << 3 | wire_type)`` and the value is a varint
+(type 0), 8 bytes (type 1), ``varint length`` + bytes (type 2) or 4 bytes
+(type 5).  Groups (types 3 and 4) are obsolete and rejected.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import NamedTuple
+
+VARINT, I64, LEN, SGROUP, EGROUP, I32 = 0, 1, 2, 3, 4, 5
+
+__all__ = ["Field", "WireError", "iter_fields", "read_varint", "LEN", "VARINT"]
+
+
+class WireError(ValueError):
+    """Raised with the byte offset at which the data stopped making sense."""
+
+    def __init__(self, message: str, offset: int) -> None:
+        super().__init__(f"{message} at offset {offset}")
+        self.offset = offset
+
+
+class Field(NamedTuple):
+    number: int
+    wire_type: int
+    #: Offset of the field's key: ``buf[key_start:end]`` is the whole field.
+    key_start: int
+    #: For LEN fields the payload span ``[start, end)``; for VARINT the value
+    #: is in ``value`` and ``start == end`` is the offset after it.
+    start: int
+    end: int
+    value: int
+
+
+def read_varint(buf: bytes | memoryview, pos: int, end: int) -> tuple[int, int]:
+    """Decode a base-128 varint at ``pos``; return ``(value, next_pos)``."""
+    result = 0
+    shift = 0
+    while True:
+        if pos >= end:
+            raise WireError("truncated varint", pos)
+        b = buf[pos]
+        pos += 1
+        result |= (b & 0x7F) << shift
+        if b < 0x80:
+            return result, pos
+        shift += 7
+        if shift >= 70:
+            raise WireError("varint longer than 10 bytes", pos)
+
+
+def iter_fields(buf: bytes | memoryview, start: int = 0, end: int | None = None) -> Iterator[Field]:
+    """Yield the fields of the message stored in ``buf[start:end]``.
+
+    Length fields are bounds-checked against ``end``: a length that points past
+    the end of the message raises :class:`WireError` instead of being trusted.
+    """
+    if end is None:
+        end = len(buf)
+    pos = start
+    while pos < end:
+        key_pos = pos
+        key, pos = read_varint(buf, pos, end)
+        number, wire_type = key >> 3, key & 7
+        if number == 0:
+            raise WireError("field number 0", key_pos)
+        if wire_type == VARINT:
+            value, pos = read_varint(buf, pos, end)
+            yield Field(number, wire_type, key_pos, pos, pos, value)
+        elif wire_type == LEN:
+            length, pos = read_varint(buf, pos, end)
+            if length > end - pos:
+                raise WireError(
+                    f"field {number} claims {length} bytes but only {end - pos} remain", pos
+                )
+            yield Field(number, wire_type, key_pos, pos, pos + length, length)
+            pos += length
+        elif wire_type == I64:
+            if pos + 8 > end:
+                raise WireError("truncated 64-bit field", pos)
+            yield Field(number, wire_type, key_pos, pos, pos + 8, 0)
+            pos += 8
+        elif wire_type == I32:
+            if pos + 4 > end:
+                raise WireError("truncated 32-bit field", pos)
+            yield Field(number, wire_type, key_pos, pos, pos + 4, 0)
+            pos += 4
+        else:
+            raise WireError(f"unsupported wire type {wire_type} for field {number}", key_pos)

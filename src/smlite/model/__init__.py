@@ -1,0 +1,1 @@
+"""Model layer: protos to frozen, typed views.  Knows meaning, not terminals."""

@@ -1,0 +1,339 @@
+"""The SavedModel handle and its typed views: meta graphs, signatures, assets."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from types import MappingProxyType
+from typing import TYPE_CHECKING
+
+from smlite import pb
+from smlite.errors import CorruptFileError, SignatureNotFoundError, TagSetNotFoundError
+from smlite.formats import saved_model as sm_format
+from smlite.formats import wire
+from smlite.formats.graph_scan import GraphScan, scan_graph
+from smlite.model.tensors import TensorInfo
+
+if TYPE_CHECKING:
+    from types import TracebackType
+
+__all__ = [
+    "Asset",
+    "MetaGraph",
+    "SavedModel",
+    "Signature",
+    "INIT_OP_SIGNATURE_KEY",
+    "TRAIN_OP_SIGNATURE_KEY",
+    "parse_tag_set",
+]
+
+#: Signatures TensorFlow adds for its own use (not callable entry points).
+INIT_OP_SIGNATURE_KEY = "__saved_model_init_op"
+TRAIN_OP_SIGNATURE_KEY = "__saved_model_train_op"
+_INTERNAL_SIGNATURES = frozenset({INIT_OP_SIGNATURE_KEY, TRAIN_OP_SIGNATURE_KEY})
+_CALL_OPS = ("PartitionedCall", "StatefulPartitionedCall")
+
+
+def parse_tag_set(tags: str | Iterable[str]) -> frozenset[str]:
+    """``"serve,gpu"`` or ``["serve", "gpu"]`` to a tag set; empty tags are dropped."""
+    items = tags.split(",") if isinstance(tags, str) else list(tags)
+    return frozenset(t.strip() for t in items if t and t.strip())
+
+
+def _ro(mapping: dict) -> Mapping:  # type: ignore[type-arg]
+    return MappingProxyType(mapping)
+
+
+@dataclass(frozen=True, slots=True)
+class Signature:
+    """A SignatureDef: named inputs and outputs plus a method name."""
+
+    key: str
+    method_name: str
+    inputs: Mapping[str, TensorInfo]
+    outputs: Mapping[str, TensorInfo]
+    proto: pb.SignatureDef = field(repr=False, compare=False)
+
+    @classmethod
+    def from_proto(cls, key: str, proto: pb.SignatureDef) -> Signature:
+        return cls(
+            key=key,
+            method_name=proto.method_name,
+            inputs=_ro({k: TensorInfo.from_proto(v) for k, v in sorted(proto.inputs.items())}),
+            outputs=_ro({k: TensorInfo.from_proto(v) for k, v in sorted(proto.outputs.items())}),
+            proto=proto,
+        )
+
+    @property
+    def is_internal(self) -> bool:
+        """True for ``__saved_model_init_op`` and ``__saved_model_train_op``."""
+        return self.key in _INTERNAL_SIGNATURES
+
+    def __repr__(self) -> str:
+        return (
+            f"Signature({self.key!r}, inputs={list(self.inputs)}, "
+            f"outputs={list(self.outputs)}, method_name={self.method_name!r})"
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Asset:
+    """An AssetFileDef: a file under ``assets/`` fed to a graph tensor."""
+
+    filename: str
+    tensor_name: str
+    path: Path
+
+    @property
+    def exists(self) -> bool:
+        return self.path.is_file()
+
+
+class MetaGraph:
+    """One MetaGraphDef.  Signatures are ready at once; the graph is read on demand."""
+
+    def __init__(self, owner: SavedModel, raw: sm_format.RawMetaGraph) -> None:
+        self._owner = owner
+        self._raw = raw
+
+    # -- cheap: from the header ----------------------------------------------
+    @property
+    def index(self) -> int:
+        return self._raw.index
+
+    @property
+    def header(self) -> pb.MetaGraphDef:
+        """Every field of the MetaGraphDef except ``graph_def``."""
+        return self._raw.header
+
+    @property
+    def tags(self) -> tuple[str, ...]:
+        """Tags in file order (TensorFlow prints them in this order)."""
+        return tuple(self._raw.header.meta_info_def.tags)
+
+    @property
+    def tag_set(self) -> frozenset[str]:
+        return frozenset(self.tags)
+
+    @cached_property
+    def signatures(self) -> Mapping[str, Signature]:
+        """Signatures sorted by key, ``__saved_model_init_op`` included."""
+        defs = self._raw.header.signature_def
+        return _ro({k: Signature.from_proto(k, defs[k]) for k in sorted(defs)})
+
+    def signature(self, key: str) -> Signature:
+        try:
+            return self.signatures[key]
+        except KeyError:
+            raise SignatureNotFoundError(
+                key, list(self.signatures), path=self._owner.path
+            ) from None
+
+    @property
+    def tensorflow_version(self) -> str:
+        return self._raw.header.meta_info_def.tensorflow_version
+
+    @property
+    def tensorflow_git_version(self) -> str:
+        return self._raw.header.meta_info_def.tensorflow_git_version
+
+    @property
+    def has_object_graph(self) -> bool:
+        return self._raw.header.HasField("object_graph_def")
+
+    @property
+    def object_graph_def(self) -> pb.SavedObjectGraph:
+        return self._raw.header.object_graph_def
+
+    @cached_property
+    def assets(self) -> tuple[Asset, ...]:
+        assets_dir = self._owner.path / "assets"
+        return tuple(
+            Asset(a.filename, a.tensor_info.name, assets_dir / a.filename)
+            for a in self._raw.header.asset_file_def
+        )
+
+    @property
+    def collection_keys(self) -> tuple[str, ...]:
+        return tuple(sorted(self._raw.header.collection_def))
+
+    @property
+    def graph_size(self) -> int:
+        """Serialized size of the GraphDef in bytes (no parsing needed)."""
+        return self._raw.graph_size
+
+    # -- on demand: from the graph -------------------------------------------
+    @cached_property
+    def graph_scan(self) -> GraphScan:
+        """Node names, ops and function references of the graph and its library."""
+        try:
+            return scan_graph(self._owner._file.graph_bytes(self._raw))
+        except wire.WireError as e:
+            offset = self._raw.graph_spans[0][0] + e.offset if self._raw.graph_spans else None
+            raise CorruptFileError(
+                f"the GraphDef of meta graph #{self.index} is damaged: {e}",
+                path=self._owner.file,
+                offset=offset,
+            ) from e
+
+    @property
+    def graph_def(self) -> pb.GraphDef:
+        """The parsed GraphDef (parses the whole graph: costly on big models)."""
+        return self._owner._file.graph_def(self._raw)
+
+    @property
+    def proto(self) -> pb.MetaGraphDef:
+        """The complete MetaGraphDef, graph included."""
+        return self._owner._file.meta_graph_def(self._raw)
+
+    @cached_property
+    def ops_used(self) -> frozenset[str]:
+        """Op types the graph uses, as ``saved_model_cli --list_ops`` counts them.
+
+        Starts from the graph's nodes and follows functions reached by being
+        called as an op or through the ``f`` attribute of (Stateful)PartitionedCall;
+        function names themselves are not ops.
+        """
+        scan = self.graph_scan
+        used: set[str] = set()
+        pending: list[str] = []
+
+        def mark(op: str) -> None:
+            if op not in used and op in scan.functions:
+                pending.append(op)
+            used.add(op)
+
+        def visit(nodes: Iterable) -> None:  # type: ignore[type-arg]
+            for node in nodes:
+                mark(node.op)
+                if node.op in _CALL_OPS:
+                    mark(node.attr_function("f") or "")
+
+        visit(scan.nodes)
+        while pending:
+            visit(scan.functions[pending.pop()])
+        return frozenset(op for op in used if op not in scan.functions)
+
+    @cached_property
+    def all_ops(self) -> frozenset[str]:
+        """Every op type in the graph and in every library function, reachable or not."""
+        scan = self.graph_scan
+        ops = {n.op for n in scan.nodes}
+        for body in scan.functions.values():
+            ops.update(n.op for n in body)
+        return frozenset(ops - set(scan.functions))
+
+    @property
+    def function_names(self) -> tuple[str, ...]:
+        return tuple(self.graph_scan.functions)
+
+    @property
+    def node_count(self) -> int:
+        return len(self.graph_scan.nodes)
+
+    def __repr__(self) -> str:
+        return f"MetaGraph(tags={sorted(self.tag_set)}, signatures={len(self.signatures)})"
+
+
+class SavedModel:
+    """An open SavedModel directory.
+
+    Use :func:`smlite.open` to get one.  Metadata (tag-sets, signatures) is
+    parsed on open; graphs and variable data are read only when asked for.
+    The handle holds a memory map of ``saved_model.pb``: close it, or use it
+    as a context manager.
+
+    >>> import smlite
+    >>> with smlite.open("tests/fixtures/models/module_one_signature") as sm:  # doctest: +SKIP
+    ...     sm.meta_graph("serve").signatures["serving_default"].inputs
+    """
+
+    def __init__(self, location: sm_format.Location) -> None:
+        self.location = location
+        self._file = sm_format.read(location)
+        self.meta_graphs: tuple[MetaGraph, ...] = tuple(
+            MetaGraph(self, raw) for raw in self._file.meta_graphs
+        )
+
+    @classmethod
+    def open(cls, path: str | os.PathLike[str], *, version: int | None = None) -> SavedModel:
+        return cls(sm_format.locate(path, version=version))
+
+    # -- lifecycle -------------------------------------------------------------
+    def close(self) -> None:
+        self._file.close()
+
+    def __enter__(self) -> SavedModel:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    # -- files -----------------------------------------------------------------
+    @property
+    def path(self) -> Path:
+        """The model directory (for a serving base path: the chosen version's)."""
+        return self.location.model_dir
+
+    @property
+    def file(self) -> Path:
+        """``saved_model.pb`` or ``saved_model.pbtxt``."""
+        return self.location.file
+
+    @property
+    def format(self) -> str:
+        return self.location.kind
+
+    @property
+    def serving(self) -> sm_format.ServingLayout | None:
+        """The TF Serving layout when opened through a base path."""
+        return self.location.serving
+
+    @property
+    def schema_version(self) -> int:
+        return self._file.schema_version
+
+    # -- meta graphs -----------------------------------------------------------
+    @property
+    def tag_sets(self) -> tuple[frozenset[str], ...]:
+        return tuple(m.tag_set for m in self.meta_graphs)
+
+    def meta_graph(self, tags: str | Iterable[str] | None = None) -> MetaGraph:
+        """The meta graph whose tag *set* equals ``tags`` (``"serve"`` or ``"serve,gpu"``).
+
+        With ``tags=None`` the model must have exactly one meta graph.
+        """
+        if tags is None:
+            if len(self.meta_graphs) == 1:
+                return self.meta_graphs[0]
+            wanted: frozenset[str] | None = None
+        else:
+            wanted = parse_tag_set(tags)
+            for mg in self.meta_graphs:
+                if mg.tag_set == wanted:
+                    return mg
+        choices = [",".join(sorted(m.tag_set)) for m in self.meta_graphs]
+        name = "(none given)" if wanted is None else ",".join(sorted(wanted))
+        hint = "give one with --tag_set" if wanted is None and choices else ""
+        raise TagSetNotFoundError(name, choices, path=self.path, hint=hint)
+
+    @property
+    def proto(self) -> pb.SavedModel:
+        """The whole SavedModel message (parses every graph: costly on big models)."""
+        return self._file.saved_model()
+
+    def __repr__(self) -> str:
+        tags = [sorted(t) for t in self.tag_sets]
+        return f"SavedModel({str(self.path)!r}, format={self.format!r}, tag_sets={tags})"
+
+
+def open_saved_model(path: str | os.PathLike[str], *, version: int | None = None) -> SavedModel:
+    return SavedModel.open(path, version=version)

@@ -1,0 +1,1 @@
+"""Render layer: views to text, rich renderables and JSON.  Never reads files."""
