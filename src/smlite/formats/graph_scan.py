@@ -51,11 +51,11 @@ class GraphScan:
     functions: Mapping[str, tuple[NodeInfo, ...]]
 
 
-def _text(buf: bytes | memoryview, start: int, end: int) -> str:
+def _text(buf: wire.Buffer, start: int, end: int) -> str:
     return bytes(buf[start:end]).decode("utf-8", "surrogateescape")
 
 
-def _name_attr_list(buf: bytes | memoryview, start: int, end: int) -> str:
+def _name_attr_list(buf: wire.Buffer, start: int, end: int) -> str:
     name = ""
     for f in wire.iter_fields(buf, start, end):
         if f.number == 1 and f.wire_type == wire.LEN:
@@ -63,7 +63,7 @@ def _name_attr_list(buf: bytes | memoryview, start: int, end: int) -> str:
     return name
 
 
-def _attr_functions(buf: bytes | memoryview, start: int, end: int) -> list[str]:
+def _attr_functions(buf: wire.Buffer, start: int, end: int) -> list[str]:
     found: list[str] = []
     for f in wire.iter_fields(buf, start, end):
         if f.wire_type != wire.LEN:
@@ -77,7 +77,7 @@ def _attr_functions(buf: bytes | memoryview, start: int, end: int) -> list[str]:
     return found
 
 
-def _node(buf: bytes | memoryview, start: int, end: int) -> NodeInfo:
+def _node(buf: wire.Buffer, start: int, end: int) -> NodeInfo:
     name = op = ""
     funcs: list[tuple[str, str]] = []
     for f in wire.iter_fields(buf, start, end):
@@ -102,7 +102,7 @@ def _node(buf: bytes | memoryview, start: int, end: int) -> NodeInfo:
     return NodeInfo(name, op, tuple(funcs))
 
 
-def _function(buf: bytes | memoryview, start: int, end: int) -> tuple[str, tuple[NodeInfo, ...]]:
+def _function(buf: wire.Buffer, start: int, end: int) -> tuple[str, tuple[NodeInfo, ...]]:
     name = ""
     nodes: list[NodeInfo] = []
     for f in wire.iter_fields(buf, start, end):
@@ -117,7 +117,7 @@ def _function(buf: bytes | memoryview, start: int, end: int) -> tuple[str, tuple
     return name, tuple(nodes)
 
 
-def scan_graph(buf: bytes | memoryview) -> GraphScan:
+def scan_graph(buf: wire.Buffer) -> GraphScan:
     """Scan a serialized GraphDef.  Raises :class:`wire.WireError` on bad bytes."""
     nodes: list[NodeInfo] = []
     functions: dict[str, tuple[NodeInfo, ...]] = {}

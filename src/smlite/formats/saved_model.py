@@ -18,6 +18,7 @@ scanned, only when asked for.
 
 from __future__ import annotations
 
+import contextlib
 import mmap
 import os
 import re
@@ -26,6 +27,7 @@ from pathlib import Path
 from typing import Literal
 
 from google.protobuf import text_format
+from google.protobuf.descriptor import FieldDescriptor
 from google.protobuf.message import DecodeError, Message
 
 from smlite import pb
@@ -269,12 +271,10 @@ class SavedModelFile:
     # -- lifecycle ---------------------------------------------------------
     def close(self) -> None:
         if self._mmap is not None:
-            try:
+            # BufferError: a caller still holds a view of the mapping; the OS
+            # unmaps it when the last view is gone.
+            with contextlib.suppress(BufferError):
                 self._mmap.close()
-            except BufferError:
-                # A caller still holds a view of the mapping; the OS unmaps
-                # it when the last view is gone.
-                pass
             self._mmap = None
             self._buffer = b""
 
@@ -428,6 +428,14 @@ def _to_smlite_any_urls(text: str) -> str:
     return text.replace("[" + _TF_URL, "[" + _SMLITE_URL)
 
 
+def _is_repeated(fd: FieldDescriptor) -> bool:
+    # ``is_repeated`` replaced ``label`` in newer protobuf releases.
+    flag = getattr(fd, "is_repeated", None)
+    if flag is not None:
+        return bool(flag)
+    return bool(getattr(fd, "label", None) == FieldDescriptor.LABEL_REPEATED)
+
+
 def _restore_any_urls(message: Message) -> None:
     if message.DESCRIPTOR.full_name == "google.protobuf.Any":
         url = getattr(message, "type_url", "")
@@ -442,7 +450,7 @@ def _restore_any_urls(message: Message) -> None:
             if value_fd.message_type is not None:
                 for item in value.values():
                     _restore_any_urls(item)
-        elif fd.label == fd.LABEL_REPEATED:
+        elif _is_repeated(fd):
             for item in value:
                 _restore_any_urls(item)
         else:

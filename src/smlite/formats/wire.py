@@ -12,12 +12,16 @@ Wire format: a message is a sequence of ``key value`` pairs where
 
 from __future__ import annotations
 
+import mmap
 from collections.abc import Iterator
-from typing import NamedTuple
+from typing import NamedTuple, Union
 
 VARINT, I64, LEN, SGROUP, EGROUP, I32 = 0, 1, 2, 3, 4, 5
 
-__all__ = ["Field", "WireError", "iter_fields", "read_varint", "LEN", "VARINT"]
+__all__ = ["Buffer", "Field", "WireError", "iter_fields", "read_varint", "LEN", "VARINT"]
+
+#: Anything indexable as bytes: file contents, a slice view, a memory map.
+Buffer = Union[bytes, bytearray, memoryview, mmap.mmap]  # noqa: UP007 (a runtime alias)
 
 
 class WireError(ValueError):
@@ -40,7 +44,7 @@ class Field(NamedTuple):
     value: int
 
 
-def read_varint(buf: bytes | memoryview, pos: int, end: int) -> tuple[int, int]:
+def read_varint(buf: Buffer, pos: int, end: int) -> tuple[int, int]:
     """Decode a base-128 varint at ``pos``; return ``(value, next_pos)``."""
     result = 0
     shift = 0
@@ -57,7 +61,7 @@ def read_varint(buf: bytes | memoryview, pos: int, end: int) -> tuple[int, int]:
             raise WireError("varint longer than 10 bytes", pos)
 
 
-def iter_fields(buf: bytes | memoryview, start: int = 0, end: int | None = None) -> Iterator[Field]:
+def iter_fields(buf: Buffer, start: int = 0, end: int | None = None) -> Iterator[Field]:
     """Yield the fields of the message stored in ``buf[start:end]``.
 
     Length fields are bounds-checked against ``end``: a length that points past

@@ -127,7 +127,7 @@ class DType:
 
 
 def dtype(spec: int | str | DType) -> DType:
-    """Build a :class:`DType` from an enum value, ``'float32'``, ``'tf.float32'`` or ``'DT_FLOAT'``."""
+    """A :class:`DType` from an enum value, ``'float32'``, ``'tf.float32'`` or ``'DT_FLOAT'``."""
     if isinstance(spec, DType):
         return spec
     if isinstance(spec, int):

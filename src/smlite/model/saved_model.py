@@ -8,13 +8,13 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from types import MappingProxyType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from smlite import pb
 from smlite.errors import CorruptFileError, SignatureNotFoundError, TagSetNotFoundError
 from smlite.formats import saved_model as sm_format
 from smlite.formats import wire
-from smlite.formats.graph_scan import GraphScan, scan_graph
+from smlite.formats.graph_scan import GraphScan, NodeInfo, scan_graph
 from smlite.model.tensors import TensorInfo
 
 if TYPE_CHECKING:
@@ -35,6 +35,7 @@ INIT_OP_SIGNATURE_KEY = "__saved_model_init_op"
 TRAIN_OP_SIGNATURE_KEY = "__saved_model_train_op"
 _INTERNAL_SIGNATURES = frozenset({INIT_OP_SIGNATURE_KEY, TRAIN_OP_SIGNATURE_KEY})
 _CALL_OPS = ("PartitionedCall", "StatefulPartitionedCall")
+V = TypeVar("V")
 
 
 def parse_tag_set(tags: str | Iterable[str]) -> frozenset[str]:
@@ -43,7 +44,7 @@ def parse_tag_set(tags: str | Iterable[str]) -> frozenset[str]:
     return frozenset(t.strip() for t in items if t and t.strip())
 
 
-def _ro(mapping: dict) -> Mapping:  # type: ignore[type-arg]
+def _ro(mapping: dict[str, V]) -> Mapping[str, V]:
     return MappingProxyType(mapping)
 
 
@@ -206,7 +207,7 @@ class MetaGraph:
                 pending.append(op)
             used.add(op)
 
-        def visit(nodes: Iterable) -> None:  # type: ignore[type-arg]
+        def visit(nodes: Iterable[NodeInfo]) -> None:
             for node in nodes:
                 mark(node.op)
                 if node.op in _CALL_OPS:

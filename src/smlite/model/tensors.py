@@ -54,7 +54,8 @@ class TensorShape:
         # TensorFlow's spelling: TensorShape(None), TensorShape([]), TensorShape([None, 3])
         if self.dims is None:
             return "TensorShape(None)"
-        return "TensorShape([" + ", ".join("None" if d is None else str(d) for d in self.dims) + "])"
+        inner = ", ".join("None" if d is None else str(d) for d in self.dims)
+        return f"TensorShape([{inner}])"
 
     def __str__(self) -> str:
         if self.dims is None:
@@ -106,7 +107,7 @@ class TensorInfo:
         return cls(
             dtype=DType(proto.dtype),
             shape=TensorShape.from_proto(proto.tensor_shape),
-            encoding=which or "none",  # type: ignore[arg-type]
+            encoding=which or "none",
             name=proto.name if which == "name" else None,
             coo_sparse=coo,
             components=components,
@@ -139,7 +140,7 @@ class TensorInfo:
             name = spec.type_spec_class_name
             if not name:
                 enum = spec.DESCRIPTOR.fields_by_name["type_spec_class"].enum_type
-                value = enum.values_by_number.get(spec.type_spec_class)
+                value = enum.values_by_number.get(spec.type_spec_class) if enum else None
                 name = value.name if value is not None else "Composite"
             return name.removesuffix("Spec") if name.endswith("Spec") else name
         return "Tensor"

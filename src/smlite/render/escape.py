@@ -15,9 +15,10 @@ __all__ = ["escape", "escape_text"]
 
 # C0 controls, DEL, C1 controls, and the Unicode bidi controls used in
 # "Trojan Source" tricks; lone surrogates stand for undecodable bytes.
-_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+_SPECIAL = "\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\ud800-\udfff"
+_UNSAFE = re.compile(f"[\x00-\x1f{_SPECIAL}]")
 # Same but keeping newline and tab, for multi-line messages we wrote ourselves.
-_UNSAFE_TEXT = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+_UNSAFE_TEXT = re.compile(f"[\x00-\x08\x0b-\x1f{_SPECIAL}]")
 
 
 def _replace(m: re.Match[str]) -> str:
