@@ -1,0 +1,240 @@
+"""``smlite show``: ``saved_model_cli show`` without TensorFlow.
+
+Flags, their precedence and the printed text follow TensorFlow 2.21's
+``saved_model_cli show`` (see :mod:`smlite.render.cli_text` for the two
+deliberate differences).  In saved_model_cli's order:
+
+* ``--all`` prints everything and ignores the other flags;
+* without ``--tag_set``: the tag-sets (after a warning when ``--list_ops``
+  is given);
+* with ``--tag_set``: the ops (``--list_ops``), then the signature keys, or
+  with ``--signature_def`` that signature's inputs and outputs.
+
+Text is written block by block, so a failure half-way leaves the same partial
+output saved_model_cli leaves.  Nothing here parses a GraphDef: tag-sets and
+signatures come from the meta graph headers, ``--list_ops`` from a wire scan.
+"""
+
+from __future__ import annotations
+
+import sys
+from enum import Enum
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+if TYPE_CHECKING:
+    from smlite.model.saved_model import MetaGraph, SavedModel
+
+__all__ = ["OutputFormat", "find_meta_graph", "model_argument", "register", "show"]
+
+
+class OutputFormat(str, Enum):
+    """``--format``: the text a command prints, or its JSON document."""
+
+    text = "text"
+    json = "json"
+
+
+_HELP = (
+    "Show tag-sets, signatures and ops of a SavedModel, as `saved_model_cli show` does.\n\n"
+    "Without --tag_set: the tag-sets.  With --tag_set: the signature keys of that meta graph "
+    "(and its ops with --list_ops); add --signature_def for one signature's inputs and "
+    "outputs.  --all shows everything."
+)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("show", help=_HELP)(show)
+
+
+def show(
+    path: Annotated[
+        str | None,
+        typer.Argument(
+            metavar="PATH", help="SavedModel directory (same as --dir).", show_default=False
+        ),
+    ] = None,
+    dir_: Annotated[
+        str | None,
+        typer.Option(
+            "--dir",
+            metavar="DIR",
+            help="Directory containing the SavedModel (or a TF Serving base path).",
+            show_default=False,
+        ),
+    ] = None,
+    tag_set: Annotated[
+        str | None,
+        typer.Option(
+            "--tag_set",
+            metavar="TAGS",
+            help="Comma-separated set of tags that identify a meta graph, e.g. 'serve,gpu'.",
+            show_default=False,
+        ),
+    ] = None,
+    signature_def: Annotated[
+        str | None,
+        typer.Option(
+            "--signature_def",
+            metavar="KEY",
+            help="A SignatureDef key whose inputs and outputs to show (needs --tag_set).",
+            show_default=False,
+        ),
+    ] = None,
+    all_: Annotated[
+        bool, typer.Option("--all/--noall", help="Show all available information.")
+    ] = False,
+    list_ops: Annotated[
+        bool,
+        typer.Option("--list_ops/--nolist_ops", help="Show the ops of the --tag_set meta graph."),
+    ] = False,
+    version: Annotated[
+        int | None,
+        typer.Option(
+            "--version",
+            metavar="N",
+            help="For a TF Serving base path: the version to read (default: the highest).",
+            show_default=False,
+        ),
+    ] = None,
+    format_: Annotated[
+        OutputFormat,
+        typer.Option("--format", help="Output format: saved_model_cli's text, or JSON."),
+    ] = OutputFormat.text,
+) -> int:
+    import smlite
+    from smlite.render.cli_text import serving_notice
+
+    target = model_argument(path, dir_)
+    with smlite.open(target, version=version) as sm:
+        sys.stderr.write(serving_notice(sm))
+        if format_ is OutputFormat.json:
+            _show_json(sm, tag_set, signature_def, all_, list_ops, version)
+        else:
+            _show_text(sm, tag_set, signature_def, all_, list_ops)
+    return 0
+
+
+def model_argument(path: str | None, dir_: str | None) -> str:
+    """The model path given as ``PATH`` or ``--dir`` (exactly one of them)."""
+    from smlite.errors import SmliteError
+
+    if path is not None and dir_ is not None and path != dir_:
+        raise SmliteError(
+            f"two SavedModel paths given ({path!r} and --dir {dir_!r}); give one, as PATH "
+            "or with --dir"
+        )
+    target = dir_ if dir_ is not None else path
+    if target is None:
+        raise SmliteError("no SavedModel given; pass its directory as PATH or with --dir DIR")
+    return target
+
+
+def find_meta_graph(sm: SavedModel, tag_set: str, *, strip: bool) -> MetaGraph:
+    """The meta graph ``--tag_set`` names, matched as saved_model_cli matches it.
+
+    The tag-set is split at commas and empty tags are dropped.  saved_model_cli
+    also strips spaces around tags for ``--list_ops`` and ``--signature_def``
+    (``strip=True``) but not when listing signature keys, where
+    ``'serve, gpu'`` therefore names no meta graph; smlite does the same.
+    """
+    from smlite.errors import SmliteError, TagSetNotFoundError
+
+    pieces = tag_set.split(",")
+    if strip:
+        wanted = frozenset(t.strip() for t in pieces if t.strip())
+        if not wanted:
+            choices = ", ".join(repr(c) for c in _tag_set_choices(sm)) or "(none)"
+            raise SmliteError(
+                f"--tag_set {tag_set!r} names no tag; give a comma-separated tag-set, "
+                f"one of: {choices}",
+                path=sm.path,
+            )
+    else:
+        wanted = frozenset(t for t in pieces if t)
+    for mg in sm.meta_graphs:
+        if mg.tag_set == wanted:
+            return mg
+    hint = ""
+    stripped = frozenset(t.strip() for t in pieces if t.strip())
+    if not strip and stripped != wanted and any(mg.tag_set == stripped for mg in sm.meta_graphs):
+        hint = (
+            "Tags are matched as typed when listing signature keys (as saved_model_cli "
+            f"does); without the spaces: {','.join(sorted(stripped))!r}"
+        )
+    raise TagSetNotFoundError(tag_set, _tag_set_choices(sm), path=sm.path, hint=hint)
+
+
+def _tag_set_choices(sm: SavedModel) -> list[str]:
+    return sorted(",".join(sorted(mg.tag_set)) for mg in sm.meta_graphs)
+
+
+def _show_text(
+    sm: SavedModel, tag_set: str | None, signature_def: str | None, all_: bool, list_ops: bool
+) -> None:
+    from smlite.render import cli_text
+
+    out = sys.stdout
+    if all_:
+        out.write(cli_text.show_all_text(sm))
+        return
+    if tag_set is None:
+        if list_ops:
+            out.write(cli_text.LIST_OPS_NEEDS_TAG_SET)
+        out.write(cli_text.tag_sets_text(sm))
+        return
+    if list_ops:
+        out.write(cli_text.ops_text(find_meta_graph(sm, tag_set, strip=True)))
+        out.flush()
+    if signature_def is None:
+        out.write(cli_text.signature_keys_text(find_meta_graph(sm, tag_set, strip=False)))
+    else:
+        mg = find_meta_graph(sm, tag_set, strip=True)
+        out.write(cli_text.signature_text(mg.signature(signature_def)))
+
+
+def _show_json(
+    sm: SavedModel,
+    tag_set: str | None,
+    signature_def: str | None,
+    all_: bool,
+    list_ops: bool,
+    version: int | None,
+) -> None:
+    from smlite.render import cli_text, json_doc
+
+    query: dict[str, Any] = {
+        "tag_set": tag_set,
+        "signature_def": signature_def,
+        "all": all_,
+        "list_ops": list_ops,
+        "version": version,
+    }
+    warnings: list[str] = []
+    meta_graphs: list[dict[str, Any]]
+    if all_:
+        meta_graphs = [
+            json_doc.meta_graph_json(mg, all_signatures=True, ops=True)
+            for mg in cli_text.meta_graphs_in_show_order(sm)
+        ]
+    elif tag_set is None:
+        if list_ops:
+            warnings.append(cli_text.LIST_OPS_NEEDS_TAG_SET.strip())
+        ordered = cli_text.meta_graphs_in_show_order(sm)
+        meta_graphs = [json_doc.meta_graph_json(mg) for mg in ordered]
+    else:
+        # The same lookups, in the same order, as the text output makes.
+        if list_ops:
+            find_meta_graph(sm, tag_set, strip=True)
+        if signature_def is None:
+            mg = find_meta_graph(sm, tag_set, strip=False)
+            meta_graphs = [json_doc.meta_graph_json(mg, all_signatures=True, ops=list_ops)]
+        else:
+            mg = find_meta_graph(sm, tag_set, strip=True)
+            mg.signature(signature_def)
+            meta_graphs = [json_doc.meta_graph_json(mg, signatures=[signature_def], ops=list_ops)]
+    doc = json_doc.show_document(
+        sm, query=query, meta_graphs=meta_graphs, warnings=warnings, with_functions=all_
+    )
+    sys.stdout.write(json_doc.dumps(doc))
