@@ -1,0 +1,196 @@
+"""``smlite check``: validate SavedModels and TF Serving base directories.
+
+Exit status: 0 when no errors were found, 1 when errors were found (warnings
+too with ``--strict`` or the policy's ``warnings-as-errors``), 2 when smlite
+could not run (bad flags, a path that does not exist, an unreadable policy).
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+from enum import Enum
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import typer
+
+if TYPE_CHECKING:
+    from smlite.model.checks import ModelReport, Progress
+
+__all__ = ["FindingsFormat", "check", "register", "run_checks", "write_reports"]
+
+
+class FindingsFormat(str, Enum):
+    text = "text"
+    json = "json"
+    sarif = "sarif"
+
+
+_HELP = (
+    "Validate SavedModels (or TF Serving base directories): files, signatures, variables, "
+    "assets, fingerprint, serving layout and op policy.\n\n"
+    "Every finding has a stable rule id, a severity and a location.  The policy comes from "
+    "[tool.smlite] in the nearest pyproject.toml above each model, or --config.  Exit "
+    "status: 0 no errors, 1 errors (warnings too with --strict), 2 smlite could not run."
+)
+
+FORMAT_OPTION = typer.Option(
+    FindingsFormat.text, "--format", help="text, json, or sarif (SARIF 2.1.0 for code scanning)."
+)
+OUTPUT_OPTION = typer.Option(
+    None,
+    "--output",
+    "-o",
+    metavar="FILE",
+    show_default=False,
+    help="Write the report to FILE instead of stdout.",
+)
+STRICT_OPTION = typer.Option(False, "--strict", help="Warnings fail too (exit status 1).")
+CONFIG_OPTION = typer.Option(
+    None,
+    "--config",
+    metavar="FILE",
+    show_default=False,
+    help="Policy file (a pyproject.toml with [tool.smlite], or a TOML file of the same keys).",
+)
+OPS_FROM_OPTION = typer.Option(
+    None,
+    "--ops-from",
+    metavar="FILE",
+    show_default=False,
+    help="Op names the serving runtime registers, one per line (default: TensorFlow 2.21's).",
+)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("check", help=_HELP)(check)
+
+
+def check(
+    paths: list[str] = typer.Argument(  # noqa: B008 (Typer declares parameters this way)
+        ..., metavar="PATH...", help="Model or base directories."
+    ),
+    format_: FindingsFormat = FORMAT_OPTION,
+    output: str | None = OUTPUT_OPTION,
+    strict: bool = STRICT_OPTION,
+    fast: bool = typer.Option(False, "--fast", help="Skip the checksums of variable data."),
+    config: str | None = CONFIG_OPTION,
+    ops_from: str | None = OPS_FROM_OPTION,
+    progress: bool = typer.Option(
+        True, "--progress/--no-progress", help="Progress bar while verifying variables (on a tty)."
+    ),
+) -> int:
+    reports = run_checks(
+        paths, config=config, ops_from=ops_from, fast=fast, ops_only=False, progress=progress
+    )
+    return write_reports(reports, format_=format_, output=output, strict=strict, kind="check")
+
+
+def run_checks(
+    paths: Sequence[str],
+    *,
+    config: str | None,
+    ops_from: str | None,
+    fast: bool,
+    ops_only: bool,
+    progress: bool,
+) -> list[ModelReport]:
+    from smlite.model.checks import check_path
+    from smlite.model.policy import load_policy
+    from smlite.model.scan import OpRegistry
+
+    policy = load_policy(config) if config is not None else None
+    registry = OpRegistry.from_file(ops_from) if ops_from is not None else None
+    reports = []
+    for path in paths:
+        with _progress_bar(progress and not ops_only and not fast, path) as callback:
+            reports.append(
+                check_path(
+                    path,
+                    policy=policy,
+                    registry=registry,
+                    fast=fast,
+                    ops_only=ops_only,
+                    progress=callback,
+                )
+            )
+    return reports
+
+
+class _progress_bar:
+    """A rich progress bar on stderr for the variable checksums, when stderr is a terminal."""
+
+    def __init__(self, enabled: bool, label: str) -> None:
+        self.enabled = enabled and sys.stderr.isatty()
+        self.label = label
+        self._progress: Any = None
+        self._task: Any = None
+
+    def __enter__(self) -> Progress | None:
+        if not self.enabled:
+            return None
+        from rich.console import Console
+        from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn
+
+        from smlite.render.escape import escape
+
+        self._progress = Progress(
+            TextColumn(f"verifying {escape(self.label)}"),
+            BarColumn(),
+            DownloadColumn(),
+            console=Console(stderr=True),
+            transient=True,
+        )
+        self._progress.start()
+        self._task = self._progress.add_task("variables", total=None)
+
+        def update(done: int, total: int) -> None:
+            assert self._progress is not None and self._task is not None
+            self._progress.update(self._task, completed=done, total=total)
+
+        return update
+
+    def __exit__(self, *exc: object) -> None:
+        if self._progress is not None:
+            self._progress.stop()
+
+
+def write_reports(
+    reports: Sequence[ModelReport],
+    *,
+    format_: FindingsFormat,
+    output: str | None,
+    strict: bool,
+    kind: str,
+) -> int:
+    from smlite import __version__
+    from smlite.render.json_doc import dumps
+
+    base = Path.cwd()
+    if format_ is FindingsFormat.text:
+        from rich.console import Console
+
+        from smlite.render.findings import findings_renderable
+
+        renderable = findings_renderable(reports, strict=strict, base=base)
+        if output is None:
+            Console(highlight=False, soft_wrap=True).print(renderable)
+        else:
+            with open(output, "w", encoding="utf-8") as f:
+                Console(file=f, highlight=False, soft_wrap=True, no_color=True).print(renderable)
+    else:
+        from smlite.render.findings import check_document, sarif_document
+
+        doc = (
+            check_document(reports, kind=kind, strict=strict, base=base)
+            if format_ is FindingsFormat.json
+            else sarif_document(reports, tool_version=__version__, base=base)
+        )
+        text = dumps(doc)
+        if output is None:
+            sys.stdout.write(text)
+        else:
+            with open(output, "w", encoding="utf-8") as f:
+                f.write(text)
+    return 1 if any(r.failed(strict=strict) for r in reports) else 0

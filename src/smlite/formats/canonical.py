@@ -1,0 +1,656 @@
+"""C++-canonical ("deterministic") serialization of protobuf messages.
+
+TensorFlow's fingerprint hashes messages as the C++ runtime serializes them
+with ``SetSerializationDeterministic(true)`` after parsing them from disk.
+Those bytes are not the bytes in the file, and not what Python's protobuf
+(upb) writes either: upb emits map entries in hash-table order (integer keys
+descending, ``"ab"`` before ``"a"``), C++ sorts them.  So this module
+re-encodes serialized bytes into the canonical form, driven by the message's
+descriptor, without going through any runtime's in-memory message:
+
+* known fields in field-number order, unknown fields after them in the order
+  they were read;
+* map entries sorted by key (strings bytewise, integers by value, signed
+  types as signed), duplicate keys resolved last-wins, and every entry
+  written with both its key (field 1) and its value (field 2);
+* proto3 implicit-presence scalars dropped when zero (floats and doubles only
+  when their bit pattern is +0.0), strings and bytes when empty; fields with
+  presence (messages, oneof members, proto2 ``optional``) kept when set;
+* repeated numeric fields packed when the field is packed (proto3 default),
+  unpacked elements otherwise; several occurrences of a packed field merged;
+* a singular scalar that occurs several times keeps its last value, a singular
+  message merges all its occurrences, the last member set wins in a oneof;
+* varints re-encoded minimally and normalized to their declared type
+  (``int32`` truncated and sign-extended, ``bool`` to 0/1, ...).
+
+Everything that already has its canonical form is passed through as a slice
+of the input, so a multi-GB ``saved_model.pb`` whose bulk is tensor bytes is
+re-encoded by walking its fields, not by copying its payloads: the result is a
+list of chunks (:class:`Encoded`), joined only when the caller needs the bytes.
+
+>>> from smlite import pb
+>>> node = pb.NodeDef(name="n")
+>>> node.attr["b"].i = 1
+>>> node.attr["a"].i = 2
+>>> keys = [k for k in pb.NodeDef.FromString(canonical_bytes(node)).attr]
+>>> sorted(keys) == keys
+True
+"""
+
+from __future__ import annotations
+
+import mmap
+from dataclasses import dataclass
+from typing import Any, Union
+
+from google.protobuf.descriptor import Descriptor, FieldDescriptor
+from google.protobuf.message import Message
+
+__all__ = ["CanonicalError", "Encoded", "canonical_bytes", "encode"]
+
+Buffer = Union[bytes, bytearray, memoryview, mmap.mmap]  # noqa: UP007 (runtime alias)
+# A piece of output: a (start, end) range of the source buffer, or literal bytes.
+_Chunk = Union[tuple[int, int], bytes, memoryview]  # noqa: UP007
+
+_M64 = (1 << 64) - 1
+_VARINT, _I64, _LEN, _I32 = 0, 1, 2, 5
+
+
+class CanonicalError(ValueError):
+    """The input is not a valid serialization of the message type."""
+
+    def __init__(self, message: str, offset: int) -> None:
+        super().__init__(f"{message} at offset {offset}")
+        self.offset = offset
+
+
+def _varint(value: int) -> bytes:
+    out = bytearray()
+    while value > 0x7F:
+        out.append((value & 0x7F) | 0x80)
+        value >>= 7
+    out.append(value)
+    return bytes(out)
+
+
+def _key(number: int, wire_type: int) -> bytes:
+    return _varint(number << 3 | wire_type)
+
+
+# ---------------------------------------------------------------------------
+# Output assembly.
+# ---------------------------------------------------------------------------
+
+
+class Encoded:
+    """Canonical bytes as chunks: ranges of a source buffer and literal pieces."""
+
+    __slots__ = ("chunks", "size", "source")
+
+    def __init__(self, source: Buffer) -> None:
+        self.source = source
+        self.chunks: list[_Chunk] = []
+        self.size = 0
+
+    def add_range(self, start: int, end: int) -> None:
+        if end <= start:
+            return
+        chunks = self.chunks
+        if chunks:
+            last = chunks[-1]
+            if isinstance(last, tuple) and last[1] == start:
+                chunks[-1] = (last[0], end)
+                self.size += end - start
+                return
+        chunks.append((start, end))
+        self.size += end - start
+
+    def add_bytes(self, data: bytes | memoryview) -> None:
+        if data:
+            self.chunks.append(data)
+            self.size += len(data)
+
+    def extend(self, other: Encoded) -> None:
+        if other.source is self.source:
+            for chunk in other.chunks:
+                if isinstance(chunk, tuple):
+                    self.add_range(*chunk)
+                else:
+                    self.add_bytes(chunk)
+        else:
+            self.chunks.extend(other._materialized_chunks())
+            self.size += other.size
+
+    def add_field(self, number: int, child: Encoded) -> None:
+        """Append ``child`` as length-delimited field ``number``."""
+        self.add_bytes(_key(number, _LEN) + _varint(child.size))
+        self.extend(child)
+
+    def is_range(self, start: int, end: int) -> bool:
+        """True when the output is exactly ``source[start:end]`` (nothing changed)."""
+        if start == end:
+            return not self.chunks
+        return len(self.chunks) == 1 and self.chunks[0] == (start, end)
+
+    def _materialized_chunks(self) -> list[bytes | memoryview]:
+        view = memoryview(self.source)
+        return [view[c[0] : c[1]] if isinstance(c, tuple) else c for c in self.chunks]
+
+    def pieces(self) -> list[bytes | memoryview]:
+        """The output as buffers, in order (views into the source where unchanged)."""
+        return self._materialized_chunks()
+
+    def tobytes(self) -> bytes:
+        return b"".join(self._materialized_chunks())
+
+
+# ---------------------------------------------------------------------------
+# Per-descriptor field tables.
+# ---------------------------------------------------------------------------
+
+_VARINT_TYPES = {
+    FieldDescriptor.TYPE_INT32: "int32",
+    FieldDescriptor.TYPE_ENUM: "int32",
+    FieldDescriptor.TYPE_INT64: "int64",
+    FieldDescriptor.TYPE_UINT32: "uint32",
+    FieldDescriptor.TYPE_UINT64: "uint64",
+    FieldDescriptor.TYPE_SINT32: "sint32",
+    FieldDescriptor.TYPE_SINT64: "sint64",
+    FieldDescriptor.TYPE_BOOL: "bool",
+}
+_I64_TYPES = (
+    FieldDescriptor.TYPE_DOUBLE,
+    FieldDescriptor.TYPE_FIXED64,
+    FieldDescriptor.TYPE_SFIXED64,
+)
+_I32_TYPES = (
+    FieldDescriptor.TYPE_FLOAT,
+    FieldDescriptor.TYPE_FIXED32,
+    FieldDescriptor.TYPE_SFIXED32,
+)
+
+
+@dataclass(slots=True)
+class _Field:
+    number: int
+    name: str
+    #: "message", "map", "len" (string/bytes), "varint", "i64" or "i32".
+    kind: str
+    repeated: bool
+    packed: bool
+    presence: bool
+    #: Normalization of varints ("int32", "uint64", "bool", ...).
+    vtype: str
+    #: Oneof index within the message, or -1.
+    oneof: int
+    message: _Message | None = None
+    map_key: _Field | None = None
+    map_value: _Field | None = None
+
+    @property
+    def wire_type(self) -> int:
+        return {"varint": _VARINT, "i64": _I64, "i32": _I32}.get(self.kind, _LEN)
+
+
+@dataclass(slots=True)
+class _Message:
+    name: str
+    fields: dict[int, _Field]
+
+
+_TABLES: dict[str, _Message] = {}
+
+
+def _table(desc: Descriptor) -> _Message:
+    table = _TABLES.get(desc.full_name)
+    if table is not None:
+        return table
+    table = _Message(desc.full_name, {})
+    # Registered before the fields are filled in: messages may be recursive.
+    _TABLES[desc.full_name] = table
+    oneofs = {o.full_name: i for i, o in enumerate(desc.oneofs)}
+    for fd in desc.fields:
+        table.fields[fd.number] = _field(fd, oneofs)
+    return table
+
+
+def _field(fd: FieldDescriptor, oneofs: dict[str, int]) -> _Field:
+    repeated = bool(fd.is_repeated)
+    oneof = oneofs.get(fd.containing_oneof.full_name, -1) if fd.containing_oneof else -1
+    base = _Field(
+        number=fd.number,
+        name=fd.name,
+        kind="len",
+        repeated=repeated,
+        packed=bool(fd.is_packed),
+        presence=bool(fd.has_presence),
+        vtype="",
+        oneof=oneof,
+    )
+    if fd.type == FieldDescriptor.TYPE_GROUP:
+        raise NotImplementedError(f"group field {fd.full_name} is not supported")
+    if fd.type == FieldDescriptor.TYPE_MESSAGE:
+        sub = fd.message_type
+        assert sub is not None
+        if sub.GetOptions().map_entry:
+            base.kind = "map"
+            base.map_key = _field(sub.fields_by_number[1], {})
+            base.map_value = _field(sub.fields_by_number[2], {})
+        else:
+            base.kind = "message"
+            base.message = _table(sub)
+    elif fd.type in _VARINT_TYPES:
+        base.kind = "varint"
+        base.vtype = _VARINT_TYPES[fd.type]
+    elif fd.type in _I64_TYPES:
+        base.kind = "i64"
+    elif fd.type in _I32_TYPES:
+        base.kind = "i32"
+    return base
+
+
+# ---------------------------------------------------------------------------
+# Reading fields.
+# ---------------------------------------------------------------------------
+
+# One field occurrence: (number, wire_type, key_start, value_start, value_end, int value).
+# For LEN fields value_start..value_end is the payload and the int is its length;
+# for VARINT fields the span is the varint and the int its raw (unnormalized) value.
+_Occurrence = tuple[int, int, int, int, int, int]
+
+
+def _read_varint(buf: Buffer, pos: int, end: int) -> tuple[int, int]:
+    result = 0
+    shift = 0
+    while True:
+        if pos >= end:
+            raise CanonicalError("truncated varint", pos)
+        b = buf[pos]
+        pos += 1
+        result |= (b & 0x7F) << shift
+        if b < 0x80:
+            return result, pos
+        shift += 7
+        if shift >= 70:
+            raise CanonicalError("varint longer than 10 bytes", pos)
+
+
+def _occurrences(buf: Buffer, pos: int, end: int) -> list[_Occurrence]:
+    out: list[_Occurrence] = []
+    append = out.append
+    while pos < end:
+        key_start = pos
+        # Keys of field numbers < 16 are one byte: the common case, inlined.
+        b = buf[pos]
+        if b < 0x80:
+            key = b
+            pos += 1
+        else:
+            key, pos = _read_varint(buf, pos, end)
+        number, wire_type = key >> 3, key & 7
+        if number == 0:
+            raise CanonicalError("field number 0", key_start)
+        if wire_type == _LEN:
+            if pos < end and buf[pos] < 0x80:
+                length = buf[pos]
+                pos += 1
+            else:
+                length, pos = _read_varint(buf, pos, end)
+            if length > end - pos:
+                raise CanonicalError(
+                    f"field {number} claims {length} bytes but only {end - pos} remain", pos
+                )
+            append((number, _LEN, key_start, pos, pos + length, length))
+            pos += length
+        elif wire_type == _VARINT:
+            value_start = pos
+            value, pos = _read_varint(buf, pos, end)
+            append((number, _VARINT, key_start, value_start, pos, value))
+        elif wire_type == _I64:
+            if pos + 8 > end:
+                raise CanonicalError("truncated 64-bit field", pos)
+            append((number, _I64, key_start, pos, pos + 8, 0))
+            pos += 8
+        elif wire_type == _I32:
+            if pos + 4 > end:
+                raise CanonicalError("truncated 32-bit field", pos)
+            append((number, _I32, key_start, pos, pos + 4, 0))
+            pos += 4
+        else:
+            raise CanonicalError(f"unsupported wire type {wire_type} for field {number}", key_start)
+    return out
+
+
+def _normalize(vtype: str, raw: int) -> int:
+    """The varint a C++ parse-then-serialize writes for ``raw`` read into ``vtype``."""
+    if vtype == "int32":
+        v = raw & 0xFFFFFFFF
+        return (v - (1 << 32)) & _M64 if v >= 1 << 31 else v
+    if vtype in ("uint32", "sint32"):
+        return raw & 0xFFFFFFFF
+    if vtype == "bool":
+        return 1 if raw & _M64 else 0
+    return raw & _M64
+
+
+def _header_ok(number: int, wire_type: int, key_start: int, value_start: int) -> bool:
+    """True when the key at ``key_start`` is minimally encoded (ends at ``value_start``)."""
+    return value_start - key_start == len(_key(number, wire_type))
+
+
+# ---------------------------------------------------------------------------
+# Encoding.
+# ---------------------------------------------------------------------------
+
+
+def encode(buf: Buffer, descriptor: Any, start: int = 0, end: int | None = None) -> Encoded:
+    """Re-encode the message of type ``descriptor`` in ``buf[start:end]`` canonically.
+
+    ``descriptor`` is a message ``Descriptor`` (``pb.SavedModel.DESCRIPTOR``).
+    Raises :class:`CanonicalError` when the bytes are not a valid serialization.
+    """
+    if end is None:
+        end = len(buf)
+    return _encode_message(buf, start, end, _table(descriptor))
+
+
+def canonical_bytes(message: Message) -> bytes:
+    """The C++ deterministic serialization of ``message``."""
+    data = message.SerializeToString()
+    return encode(data, message.DESCRIPTOR).tobytes()
+
+
+def _encode_message(buf: Buffer, start: int, end: int, table: _Message) -> Encoded:
+    out = Encoded(buf)
+    occurrences = _occurrences(buf, start, end)
+    fields = table.fields
+
+    # Group occurrences by field, resolving oneofs (the last member set wins and
+    # discards what came before it).
+    by_number: dict[int, list[_Occurrence]] = {}
+    unknown: list[_Occurrence] = []
+    oneof_current: dict[int, int] = {}
+    for occ in occurrences:
+        f = fields.get(occ[0])
+        if f is None or not _wire_type_fits(f, occ[1]):
+            unknown.append(occ)
+            continue
+        if f.oneof >= 0:
+            current = oneof_current.get(f.oneof)
+            if current is not None and current != f.number:
+                by_number.pop(current, None)
+            oneof_current[f.oneof] = f.number
+        by_number.setdefault(occ[0], []).append(occ)
+
+    for number in sorted(by_number):
+        _encode_field(buf, fields[number], by_number[number], out)
+    for occ in unknown:
+        out.add_range(occ[2], occ[4])
+    return out
+
+
+def _wire_type_fits(f: _Field, wire_type: int) -> bool:
+    expected = f.wire_type
+    if wire_type == expected:
+        return True
+    # Repeated numeric fields accept both packed and unpacked encodings.
+    return f.repeated and f.kind in ("varint", "i64", "i32") and wire_type == _LEN
+
+
+def _encode_field(buf: Buffer, f: _Field, occs: list[_Occurrence], out: Encoded) -> None:
+    kind = f.kind
+    if kind == "message":
+        assert f.message is not None
+        if f.repeated:
+            for occ in occs:
+                _emit_message(buf, f.number, f.message, occ, out)
+        elif len(occs) == 1:
+            _emit_message(buf, f.number, f.message, occs[0], out)
+        else:
+            # A singular message read several times is the merge of all of
+            # them, which is what their concatenated payloads parse to.
+            merged = b"".join(bytes(buf[o[3] : o[4]]) for o in occs)
+            child = _encode_message(merged, 0, len(merged), f.message)
+            out.add_bytes(_key(f.number, _LEN) + _varint(child.size))
+            out.extend(child)
+    elif kind == "map":
+        _encode_map(buf, f, occs, out)
+    elif kind == "len":
+        if f.repeated:
+            for occ in occs:
+                _emit_len(buf, f.number, occ, out)
+        else:
+            occ = occs[-1]
+            if occ[5] or f.presence:
+                _emit_len(buf, f.number, occ, out)
+    elif f.repeated:
+        _encode_repeated_scalar(buf, f, occs, out)
+    else:
+        _encode_scalar(buf, f, occs[-1], out)
+
+
+def _emit_message(
+    buf: Buffer, number: int, table: _Message, occ: _Occurrence, out: Encoded
+) -> None:
+    _, _, key_start, start, end, _ = occ
+    child = _encode_message(buf, start, end, table)
+    if child.is_range(start, end) and _len_header_ok(number, key_start, start, end - start):
+        out.add_range(key_start, end)
+        return
+    out.add_bytes(_key(number, _LEN) + _varint(child.size))
+    out.extend(child)
+
+
+def _len_header_ok(number: int, key_start: int, start: int, length: int) -> bool:
+    return start - key_start == len(_key(number, _LEN)) + len(_varint(length))
+
+
+def _emit_len(buf: Buffer, number: int, occ: _Occurrence, out: Encoded) -> None:
+    _, _, key_start, start, end, length = occ
+    if _len_header_ok(number, key_start, start, length):
+        out.add_range(key_start, end)
+    else:
+        out.add_bytes(_key(number, _LEN) + _varint(length))
+        out.add_range(start, end)
+
+
+def _encode_scalar(buf: Buffer, f: _Field, occ: _Occurrence, out: Encoded) -> None:
+    number, wire_type, key_start, start, end, raw = occ
+    if f.kind == "varint":
+        value = _normalize(f.vtype, raw)
+        if value == 0 and not f.presence:
+            return
+        encoded = _varint(value)
+        if _header_ok(number, wire_type, key_start, start) and end - start == len(encoded):
+            out.add_range(key_start, end)
+        else:
+            out.add_bytes(_key(number, _VARINT) + encoded)
+        return
+    # Fixed-width: zero means all bits zero (so -0.0 is kept, as C++ does).
+    if not f.presence and not any(buf[start:end]):
+        return
+    if _header_ok(number, wire_type, key_start, start):
+        out.add_range(key_start, end)
+    else:
+        out.add_bytes(_key(number, wire_type))
+        out.add_range(start, end)
+
+
+def _encode_repeated_scalar(buf: Buffer, f: _Field, occs: list[_Occurrence], out: Encoded) -> None:
+    number = f.number
+    if f.packed and len(occs) == 1 and occs[0][1] == _LEN:
+        occ = occs[0]
+        _, _, key_start, start, end, length = occ
+        if length == 0:
+            return
+        if _packed_is_canonical(buf, f, start, end) and _len_header_ok(
+            number, key_start, start, length
+        ):
+            out.add_range(key_start, end)
+            return
+    elements = _elements(buf, f, occs)
+    if not elements:
+        return
+    if f.packed:
+        payload = b"".join(elements)
+        out.add_bytes(_key(number, _LEN) + _varint(len(payload)) + payload)
+    else:
+        key = _key(number, f.wire_type)
+        out.add_bytes(b"".join(key + e for e in elements))
+
+
+def _packed_is_canonical(buf: Buffer, f: _Field, start: int, end: int) -> bool:
+    data = bytes(buf[start:end])
+    if f.kind == "i64":
+        return len(data) % 8 == 0
+    if f.kind == "i32":
+        return len(data) % 4 == 0
+    if not data or data[-1] >= 0x80:
+        return False
+    if f.vtype == "bool":
+        return not data.strip(b"\x00\x01")
+    if max(data) < 0x80:
+        return True
+    # Some multi-byte varints: decode and compare with the re-encoding.
+    return _packed_varints(data, f.vtype) == data
+
+
+def _packed_varints(data: bytes, vtype: str) -> bytes:
+    out = bytearray()
+    pos = 0
+    while pos < len(data):
+        value, pos = _read_varint(data, pos, len(data))
+        out += _varint(_normalize(vtype, value))
+    return bytes(out)
+
+
+def _elements(buf: Buffer, f: _Field, occs: list[_Occurrence]) -> list[bytes]:
+    """Every element of a repeated numeric field, canonically encoded, in order."""
+    elements: list[bytes] = []
+    width = 8 if f.kind == "i64" else 4
+    for _number, wire_type, _key_start, start, end, raw in occs:
+        if wire_type == _LEN:
+            data = bytes(buf[start:end])
+            if f.kind == "varint":
+                pos = 0
+                while pos < len(data):
+                    value, pos = _read_varint(data, pos, len(data))
+                    elements.append(_varint(_normalize(f.vtype, value)))
+            else:
+                if len(data) % width:
+                    raise CanonicalError(
+                        f"packed field {f.name} is {len(data)} bytes, not a multiple of {width}",
+                        start,
+                    )
+                elements.extend(data[i : i + width] for i in range(0, len(data), width))
+        elif wire_type == _VARINT:
+            elements.append(_varint(_normalize(f.vtype, raw)))
+        else:
+            elements.append(bytes(buf[start:end]))
+    return elements
+
+
+# -- maps --------------------------------------------------------------------
+
+
+def _map_sort_key(f: _Field, raw_key: object) -> object:
+    """How C++ orders map keys: strings bytewise, integers by (signed) value."""
+    if isinstance(raw_key, int) and f.vtype in ("int32", "int64", "sint32", "sint64"):
+        bits = 32 if f.vtype in ("int32", "sint32") else 64
+        if f.vtype.startswith("sint"):
+            return (raw_key >> 1) ^ -(raw_key & 1)
+        v = raw_key & ((1 << bits) - 1)
+        return v - (1 << bits) if v >= 1 << (bits - 1) else v
+    return raw_key
+
+
+def _encode_map(buf: Buffer, f: _Field, occs: list[_Occurrence], out: Encoded) -> None:
+    key_f, value_f = f.map_key, f.map_value
+    assert key_f is not None and value_f is not None
+    # Duplicate keys: the last entry wins, as when the map is parsed.
+    entries: dict[object, Encoded] = {}
+    for occ in occs:
+        map_key, encoded = _encode_entry(buf, key_f, value_f, occ)
+        entries[map_key] = encoded
+    for map_key in sorted(entries, key=lambda k: _map_sort_key(key_f, k)):  # type: ignore[arg-type,return-value]
+        out.extend(entries[map_key])
+
+
+def _encode_entry(
+    buf: Buffer, key_f: _Field, value_f: _Field, occ: _Occurrence
+) -> tuple[object, Encoded]:
+    """One map entry: its sort key and its canonical encoding as a whole field."""
+    number, _, key_start, start, end, length = occ
+    fields = _occurrences(buf, start, end)
+    key_occs = [o for o in fields if o[0] == 1 and o[1] == key_f.wire_type]
+    value_occs = [o for o in fields if o[0] == 2 and _wire_type_fits(value_f, o[1])]
+    body = Encoded(buf)
+
+    # Key: always written, even when it is the default.
+    if key_occs:
+        k = key_occs[-1]
+        if key_f.kind == "varint":
+            raw_key: object = _normalize(key_f.vtype, k[5])
+        else:
+            raw_key = bytes(buf[k[3] : k[4]])
+        _emit_entry_scalar(buf, key_f, k, raw_key, body)
+    else:
+        raw_key = 0 if key_f.kind == "varint" else b""
+        body.add_bytes(_default_entry_field(key_f, 1))
+
+    # Value: always written too; a message value is the merge of its occurrences.
+    if value_f.kind == "message":
+        assert value_f.message is not None
+        if len(value_occs) == 1:
+            _emit_message(buf, 2, value_f.message, value_occs[0], body)
+        else:
+            merged = b"".join(bytes(buf[o[3] : o[4]]) for o in value_occs)
+            child = _encode_message(merged, 0, len(merged), value_f.message)
+            body.add_bytes(_key(2, _LEN) + _varint(child.size))
+            body.extend(child)
+    elif value_occs:
+        v = value_occs[-1]
+        raw_value: object = (
+            _normalize(value_f.vtype, v[5]) if value_f.kind == "varint" else bytes(buf[v[3] : v[4]])
+        )
+        _emit_entry_scalar(buf, value_f, v, raw_value, body)
+    else:
+        body.add_bytes(_default_entry_field(value_f, 2))
+
+    entry = Encoded(buf)
+    if body.is_range(start, end) and _len_header_ok(number, key_start, start, length):
+        entry.add_range(key_start, end)
+    else:
+        entry.add_bytes(_key(number, _LEN) + _varint(body.size))
+        entry.extend(body)
+    return raw_key, entry
+
+
+def _emit_entry_scalar(
+    buf: Buffer, f: _Field, occ: _Occurrence, value: object, out: Encoded
+) -> None:
+    number, wire_type, key_start, start, end, _raw = occ
+    if f.kind == "varint":
+        assert isinstance(value, int)
+        encoded = _varint(value)
+        if _header_ok(number, wire_type, key_start, start) and end - start == len(encoded):
+            out.add_range(key_start, end)
+        else:
+            out.add_bytes(_key(number, _VARINT) + encoded)
+    elif f.kind == "len":
+        _emit_len(buf, number, occ, out)
+    elif _header_ok(number, wire_type, key_start, start):
+        out.add_range(key_start, end)
+    else:
+        out.add_bytes(_key(number, wire_type))
+        out.add_range(start, end)
+
+
+def _default_entry_field(f: _Field, number: int) -> bytes:
+    if f.kind == "varint":
+        return _key(number, _VARINT) + b"\x00"
+    if f.kind == "i64":
+        return _key(number, _I64) + b"\x00" * 8
+    if f.kind == "i32":
+        return _key(number, _I32) + b"\x00" * 4
+    return _key(number, _LEN) + b"\x00"

@@ -1,0 +1,428 @@
+"""The rules ``smlite check`` and ``smlite scan`` apply, and the findings they produce.
+
+Every rule has a stable id (``SML###``, never reused), a short kebab-case
+name, a default severity and a description; a :class:`Finding` is one rule
+violated at one place.  Ids and names are what users put in a policy to
+disable a rule or change its severity, and what SARIF consumers (GitHub code
+scanning) key alerts on, so they never change meaning.
+
+Id ranges: 0xx files and parsing, 1xx meta graphs and signatures, 2xx
+variables, 3xx assets, 4xx fingerprint, 5xx TF Serving layout, 6xx ops,
+7xx size limits.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+
+__all__ = [
+    "RULES",
+    "Finding",
+    "Rule",
+    "Severity",
+    "Where",
+    "rule",
+]
+
+
+class Severity(enum.IntEnum):
+    """How bad a finding is; ``error`` fails ``check``, ``warning`` only with ``--strict``."""
+
+    NOTE = 0
+    WARNING = 1
+    ERROR = 2
+
+    @property
+    def label(self) -> str:
+        return self.name.lower()
+
+    @classmethod
+    def parse(cls, text: str) -> Severity:
+        try:
+            return cls[text.strip().upper()]
+        except KeyError:
+            choices = ", ".join(s.label for s in cls)
+            raise ValueError(f"unknown severity {text!r}; choose one of {choices}") from None
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    id: str
+    name: str
+    severity: Severity
+    summary: str
+    #: Why it matters and what to do about it.
+    help: str
+
+    def __repr__(self) -> str:
+        return f"Rule({self.id} {self.name}, {self.severity.label})"
+
+
+_E, _W, _N = Severity.ERROR, Severity.WARNING, Severity.NOTE
+
+_RULE_LIST = (
+    # -- files and parsing ------------------------------------------------------------------
+    Rule(
+        "SML001",
+        "no-saved-model",
+        _E,
+        "The directory holds no SavedModel file",
+        "Neither saved_model.pb nor saved_model.pbtxt exists, so nothing can load the model. "
+        "Copy the complete export directory.",
+    ),
+    Rule(
+        "SML002",
+        "git-lfs-pointer",
+        _E,
+        "A file is a Git LFS pointer, not the real content",
+        "The repository stores the file with Git LFS and the checkout has only the pointer. "
+        "Install git-lfs and run `git lfs pull`.",
+    ),
+    Rule(
+        "SML003",
+        "unparsable-saved-model",
+        _E,
+        "The SavedModel file does not parse",
+        "saved_model.pb (or .pbtxt) is truncated, damaged or not a SavedModel; "
+        "TensorFlow will refuse to load it. Re-export or re-copy the model.",
+    ),
+    Rule(
+        "SML004",
+        "text-in-binary",
+        _E,
+        "saved_model.pb holds text, not a binary protobuf",
+        "A text-format SavedModel must be named saved_model.pbtxt.",
+    ),
+    Rule(
+        "SML005",
+        "chunked-saved-model",
+        _W,
+        "Only a chunked saved_model.cpb is present",
+        "Open-source TensorFlow loaders and smlite cannot read the chunked format; "
+        "the model was not checked.",
+    ),
+    Rule(
+        "SML006",
+        "pb-and-pbtxt",
+        _W,
+        "Both saved_model.pb and saved_model.pbtxt exist",
+        "Loaders read saved_model.pb and ignore the .pbtxt; remove the stale one.",
+    ),
+    # -- meta graphs and signatures ---------------------------------------------------------
+    Rule(
+        "SML101",
+        "no-meta-graph",
+        _E,
+        "The SavedModel has no meta graph",
+        "There is nothing to load.",
+    ),
+    Rule(
+        "SML102",
+        "duplicate-tag-set",
+        _E,
+        "Two meta graphs have the same tag-set",
+        "Loaders pick the first meta graph whose tag-set matches; the other is unreachable.",
+    ),
+    Rule(
+        "SML103",
+        "missing-tag-set",
+        _W,
+        "A tag-set is missing (by default: 'serve')",
+        "TF Serving and most tools load the 'serve' tag-set. A policy can require tag-sets "
+        "(required-tag-sets), which makes this an error.",
+    ),
+    Rule(
+        "SML104",
+        "missing-signature",
+        _W,
+        "A signature is missing (by default: serving_default in 'serve')",
+        "TF Serving's default requests use 'serving_default'. A tf.Module saved without "
+        "signatures is a valid export; a policy can require signatures "
+        "(required-signatures), which makes this an error.",
+    ),
+    Rule(
+        "SML105",
+        "unresolved-tensor",
+        _E,
+        "A tensor name does not resolve to a graph node",
+        "A signature, the saver or an asset names a tensor whose node is not in the graph: "
+        "the model fails when that entry point is used.",
+    ),
+    Rule(
+        "SML106",
+        "missing-function",
+        _E,
+        "A node refers to a function the library lacks",
+        "Calling the node fails at load or run time.",
+    ),
+    Rule(
+        "SML107",
+        "unparsable-graph",
+        _E,
+        "The GraphDef of a meta graph is damaged",
+        "The graph bytes do not parse; the model cannot be loaded.",
+    ),
+    # -- variables --------------------------------------------------------------------------
+    Rule(
+        "SML201",
+        "missing-variables",
+        _E,
+        "The variables/ checkpoint is missing or empty while the graph restores variables",
+        "The model cannot restore its weights. Copy variables/variables.index and every "
+        "variables.data-* shard.",
+    ),
+    Rule(
+        "SML202",
+        "variables-index-corrupt",
+        _E,
+        "variables/variables.index is damaged",
+        "A block checksum or the table structure is wrong; TensorFlow refuses to restore.",
+    ),
+    Rule(
+        "SML203",
+        "variables-shard-mismatch",
+        _E,
+        "The data shards present do not match the index header",
+        "The index expects a number of variables.data-*-of-N shards that are not all there "
+        "(a half-copied export), or shards of another export are mixed in.",
+    ),
+    Rule(
+        "SML204",
+        "variables-entry-out-of-bounds",
+        _E,
+        "A tensor's bytes lie outside its data shard",
+        "The shard is truncated or belongs to another export.",
+    ),
+    Rule(
+        "SML205",
+        "variables-checksum-mismatch",
+        _E,
+        "A tensor's data checksum is wrong",
+        "The bytes of the variable changed after export (damage, partial copy, tampering).",
+    ),
+    Rule(
+        "SML206",
+        "variable-without-value",
+        _E,
+        "A variable of the object graph has no value in the checkpoint",
+        "Restoring the model fails or leaves the variable uninitialized.",
+    ),
+    Rule(
+        "SML207",
+        "stray-variables-shard",
+        _W,
+        "variables/ holds data shards the index does not use",
+        "Leftovers of another export; remove them.",
+    ),
+    # -- assets -----------------------------------------------------------------------------
+    Rule(
+        "SML301",
+        "missing-asset",
+        _E,
+        "An asset file the graph needs is missing from assets/",
+        "Initializers that read it (vocabularies, lookup tables) fail at load time.",
+    ),
+    Rule(
+        "SML302",
+        "asset-path-escape",
+        _E,
+        "An asset name or a symlink points outside the model directory",
+        "Asset file names with '..' or absolute paths, and symlinks leaving the model "
+        "directory, make the model read files it does not ship.",
+    ),
+    # -- fingerprint ------------------------------------------------------------------------
+    Rule(
+        "SML401",
+        "missing-fingerprint",
+        _W,
+        "fingerprint.pb is missing from a TF2 export",
+        "TF 2.x writes fingerprint.pb; without it the files cannot be checked against the "
+        "export and serving cannot report the model's fingerprint.",
+    ),
+    Rule(
+        "SML402",
+        "fingerprint-mismatch",
+        _E,
+        "A hash in fingerprint.pb differs from the recomputed one",
+        "The files changed after export, or files of different exports were mixed.",
+    ),
+    Rule("SML403", "unparsable-fingerprint", _E, "fingerprint.pb does not parse", ""),
+    # -- TF Serving -------------------------------------------------------------------------
+    Rule(
+        "SML501",
+        "serving-duplicate-version",
+        _E,
+        "Two version folders have the same version number",
+        "TF Serving parses folder names as integers, so '1' and '001' are both version 1; "
+        "which one it serves is undefined.",
+    ),
+    Rule(
+        "SML502",
+        "serving-ignored-entry",
+        _N,
+        "An entry of the base directory is not a version folder",
+        "TF Serving ignores non-numeric folder names (for example temporary export folders).",
+    ),
+    Rule(
+        "SML503",
+        "serving-version-broken",
+        _E,
+        "The version TF Serving will serve is not a loadable SavedModel",
+        "TF Serving serves the highest version; fix or remove it.",
+    ),
+    Rule(
+        "SML504",
+        "warmup-corrupt",
+        _E,
+        "assets.extra/tf_serving_warmup_requests is not a valid TFRecord file",
+        "TF Serving fails to load a model whose warmup file does not read.",
+    ),
+    # -- ops --------------------------------------------------------------------------------
+    Rule(
+        "SML601",
+        "file-read-op",
+        _E,
+        "An op reads or lists files",
+        "The op reads a path given at run time or baked into the graph, so the model can read "
+        "files that are not part of it.",
+    ),
+    Rule(
+        "SML602",
+        "file-write-op",
+        _E,
+        "An op writes, renames or deletes files",
+        "A served model should not write to the file system.",
+    ),
+    Rule(
+        "SML603",
+        "python-callback-op",
+        _E,
+        "An op calls back into Python",
+        "PyFunc-style ops run Python code registered in the exporting process: they cannot "
+        "be served by TF Serving and execute arbitrary code where they do run.",
+    ),
+    Rule(
+        "SML604",
+        "debug-url-op",
+        _E,
+        "A debug op sends tensors to a URL or file",
+        "tfdbg ops with debug_urls dump tensors to files or gRPC endpoints.",
+    ),
+    Rule(
+        "SML605",
+        "network-op",
+        _E,
+        "An op opens network connections",
+        "RPC and tf.data service ops contact other hosts.",
+    ),
+    Rule(
+        "SML606",
+        "save-restore-outside-saver",
+        _W,
+        "A save/restore op outside the model's own saver",
+        "The ops a SavedModel uses for its own variables are expected; anywhere else they "
+        "read or write checkpoint files at paths chosen at run time.",
+    ),
+    Rule(
+        "SML607",
+        "text-file-table-init",
+        _W,
+        "A lookup table is initialized from a file that is not one of the model's assets",
+        "InitializeTableFromTextFile reads a path; the model's own vocabularies come from assets/.",
+    ),
+    Rule(
+        "SML608",
+        "print-to-file",
+        _E,
+        "PrintV2 writes to a file",
+        "PrintV2 with an output_stream of file://... appends to a file.",
+    ),
+    Rule(
+        "SML609",
+        "custom-op",
+        _E,
+        "An op is not registered in stock TensorFlow",
+        "The model needs a custom op library at serving time; list the op in the policy's "
+        "allowed-custom-ops when that is intended.",
+    ),
+    Rule("SML610", "denied-op", _E, "An op is on the policy's deny list", ""),
+    Rule("SML611", "op-not-allowed", _E, "An op is not on the policy's allow list", ""),
+    Rule(
+        "SML612",
+        "summary-writer-op",
+        _W,
+        "An op creates a summary writer",
+        "Summary file/db writers write event files or databases to a path.",
+    ),
+    # -- sizes ------------------------------------------------------------------------------
+    Rule("SML701", "size-limit", _E, "A size limit of the policy is exceeded", ""),
+)
+
+#: Every rule by id (``"SML601"``), in id order.
+RULES: Mapping[str, Rule] = MappingProxyType({r.id: r for r in _RULE_LIST})
+_BY_NAME = {r.name: r for r in _RULE_LIST}
+
+
+def rule(key: str) -> Rule:
+    """A rule by id (``SML601``) or name (``file-read-op``); raises KeyError."""
+    found = RULES.get(key.upper()) or _BY_NAME.get(key.lower())
+    if found is None:
+        raise KeyError(key)
+    return found
+
+
+@dataclass(frozen=True, slots=True)
+class Where:
+    """Where a finding is: a file of the model and, inside it, a graph location."""
+
+    #: The file, as a path the user gave plus the part inside the model.
+    file: Path | None = None
+    meta_graph: int | None = None
+    tags: tuple[str, ...] | None = None
+    function: str | None = None
+    node: str | None = None
+    #: Anything else that pins it down: a signature key, a checkpoint key, a field name.
+    detail: str | None = None
+    offset: int | None = None
+
+    @property
+    def logical(self) -> str:
+        """``meta_graph[serve]/function/node`` (the parts that are set)."""
+        parts: list[str] = []
+        if self.meta_graph is not None:
+            tags = ",".join(self.tags) if self.tags is not None else str(self.meta_graph)
+            parts.append(f"meta_graph[{tags}]")
+        if self.function is not None:
+            parts.append(f"function[{self.function}]")
+        if self.node is not None:
+            parts.append(f"node[{self.node}]")
+        if self.detail is not None:
+            parts.append(self.detail)
+        return "/".join(parts)
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One rule violated at one place."""
+
+    rule: Rule
+    message: str
+    where: Where = field(default_factory=Where)
+    #: The severity after policy overrides (defaults to the rule's).
+    severity: Severity | None = None
+
+    @property
+    def level(self) -> Severity:
+        return self.rule.severity if self.severity is None else self.severity
+
+    @property
+    def rule_id(self) -> str:
+        return self.rule.id
+
+    def __repr__(self) -> str:
+        where = self.where.logical
+        return f"Finding({self.rule.id} {self.level.label}: {self.message!r} at {where!r})"
