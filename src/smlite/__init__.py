@@ -28,6 +28,7 @@ from smlite.errors import (
 
 if TYPE_CHECKING:
     from smlite.model.saved_model import SavedModel
+    from smlite.model.variables import open_checkpoint
 
 __version__ = "0.1.0"
 
@@ -44,6 +45,7 @@ __all__ = [
     "VariableNotFoundError",
     "__version__",
     "open",
+    "open_checkpoint",
 ]
 
 
@@ -65,4 +67,8 @@ def __getattr__(name: str) -> Any:
         from smlite.model.saved_model import SavedModel
 
         return SavedModel
+    if name == "open_checkpoint":
+        from smlite.model.variables import open_checkpoint
+
+        return open_checkpoint
     raise AttributeError(f"module 'smlite' has no attribute {name!r}")

@@ -10,6 +10,8 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING, TypeVar
 
+from google.protobuf.message import DecodeError
+
 from smlite import pb
 from smlite.errors import CorruptFileError, SignatureNotFoundError, TagSetNotFoundError
 from smlite.formats import saved_model as sm_format
@@ -19,6 +21,8 @@ from smlite.model.tensors import TensorInfo
 
 if TYPE_CHECKING:
     from types import TracebackType
+
+    from smlite.model.variables import VariableSet
 
 __all__ = [
     "Asset",
@@ -35,6 +39,8 @@ INIT_OP_SIGNATURE_KEY = "__saved_model_init_op"
 TRAIN_OP_SIGNATURE_KEY = "__saved_model_train_op"
 _INTERNAL_SIGNATURES = frozenset({INIT_OP_SIGNATURE_KEY, TRAIN_OP_SIGNATURE_KEY})
 _CALL_OPS = ("PartitionedCall", "StatefulPartitionedCall")
+#: The TF1 collection holding Any-packed AssetFileDefs (constants.ASSETS_KEY).
+_ASSETS_COLLECTION = "saved_model_assets"
 V = TypeVar("V")
 
 
@@ -151,11 +157,36 @@ class MetaGraph:
 
     @cached_property
     def assets(self) -> tuple[Asset, ...]:
+        """The asset files, as TensorFlow's loader finds them.
+
+        TF2 exports list them in ``asset_file_def``; TF1 ``SavedModelBuilder``
+        exports keep them only in the ``saved_model_assets`` collection, as
+        ``Any``-packed AssetFileDefs (read when ``asset_file_def`` is empty,
+        like ``loader_impl.get_asset_tensors``).  Repeats are listed once.
+        """
         assets_dir = self._owner.path / "assets"
-        return tuple(
-            Asset(a.filename, a.tensor_info.name, assets_dir / a.filename)
-            for a in self._raw.header.asset_file_def
-        )
+        header = self._raw.header
+        protos: list[pb.AssetFileDef] = list(header.asset_file_def)
+        if not protos and _ASSETS_COLLECTION in header.collection_def:
+            for packed in header.collection_def[_ASSETS_COLLECTION].any_list.value:
+                if not packed.type_url.endswith("/tensorflow.AssetFileDef"):
+                    continue
+                asset = pb.AssetFileDef()
+                try:
+                    asset.ParseFromString(packed.value)
+                except DecodeError as e:
+                    raise CorruptFileError(
+                        f"meta graph #{self.index}: an asset in the {_ASSETS_COLLECTION} "
+                        f"collection cannot be parsed: {e}",
+                        path=self._owner.file,
+                    ) from e
+                protos.append(asset)
+        seen: dict[tuple[str, str], Asset] = {}
+        for a in protos:
+            key = (a.filename, a.tensor_info.name)
+            if key not in seen:
+                seen[key] = Asset(a.filename, a.tensor_info.name, assets_dir / a.filename)
+        return tuple(seen.values())
 
     @property
     def collection_keys(self) -> tuple[str, ...]:
@@ -179,6 +210,10 @@ class MetaGraph:
                 path=self._owner.file,
                 offset=offset,
             ) from e
+
+    def graph_bytes(self) -> bytes | memoryview:
+        """The serialized GraphDef (a view into the memory-mapped file for binary models)."""
+        return self._owner._file.graph_bytes(self._raw)
 
     @property
     def graph_def(self) -> pb.GraphDef:
@@ -266,6 +301,9 @@ class SavedModel:
     # -- lifecycle -------------------------------------------------------------
     def close(self) -> None:
         self._file.close()
+        opened = self.__dict__.get("variables")
+        if opened is not None:
+            opened.close()
 
     def __enter__(self) -> SavedModel:
         return self
@@ -301,6 +339,18 @@ class SavedModel:
     @property
     def schema_version(self) -> int:
         return self._file.schema_version
+
+    @cached_property
+    def variables(self) -> VariableSet:
+        """The variables in ``variables/``, by checkpoint key (read on first use).
+
+        Each :class:`~smlite.model.variables.Variable` carries what the object
+        graphs say (object path, name, trainable).  A model without a
+        ``variables/variables.index`` gives an empty set whose ``exists`` is false.
+        """
+        from smlite.model.variables import saved_model_variables
+
+        return saved_model_variables(self)
 
     # -- meta graphs -----------------------------------------------------------
     @property

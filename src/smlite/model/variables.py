@@ -1,0 +1,838 @@
+"""Variables of a TensorBundle checkpoint as typed, lazily read values.
+
+:class:`VariableSet` is a read-only mapping from checkpoint key (the keys
+``tf.train.list_variables`` returns, ``_CHECKPOINTABLE_OBJECT_GRAPH``
+excluded) to :class:`Variable`.  Metadata comes from the index alone; values
+are read when asked for, as numpy arrays that are zero-copy read-only views
+over a memory map of the data shard whenever the stored layout allows it.
+
+What the object graphs say is attached to each variable: its object path
+(``layer_with_weights-0.kernel``), its own name (``dense/kernel``), whether
+it is trainable.  TF2 bundles carry a TrackableObjectGraph; for a SavedModel it
+is matched with the MetaGraph's SavedObjectGraph the way TensorFlow's C++
+loader does (``bundle_v2.cc``): both graphs are walked from their roots
+together, a trackable child being paired with the saved child of the same
+``local_name``, already-visited trackable nodes skipped.  The walk here is
+breadth-first, so the object path is the shortest one, the same path the
+checkpoint key was built from.  TF1 bundles have no object graph: keys are
+variable names and trainability comes from the ``trainable_variables``
+collection of the meta graphs.
+
+>>> import smlite
+>>> with smlite.open_checkpoint("training/ckpt-3") as ckpt:       # doctest: +SKIP
+...     kernel = ckpt["model/kernel/.ATTRIBUTES/VARIABLE_VALUE"].read()
+"""
+
+from __future__ import annotations
+
+import difflib
+import fnmatch
+import os
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from smlite import pb
+from smlite.errors import (
+    CorruptFileError,
+    SmliteError,
+    UnsupportedError,
+    VariableNotFoundError,
+)
+from smlite.formats import bundle as bundle_format
+from smlite.formats.bundle import Bundle, Entry
+from smlite.model.dtypes import DType
+
+if TYPE_CHECKING:
+    from types import TracebackType
+
+    from smlite.model.saved_model import SavedModel
+
+__all__ = [
+    "OBJECT_GRAPH_KEY",
+    "Problem",
+    "Variable",
+    "VariableSet",
+    "open_checkpoint",
+    "open_variables",
+]
+
+OBJECT_GRAPH_KEY = bundle_format.OBJECT_GRAPH_KEY
+_VARIABLE_VALUE = "VARIABLE_VALUE"
+_SYNCHRONIZATION = {0: "auto", 1: "none", 2: "on_write", 3: "on_read"}
+_AGGREGATION = {0: "none", 1: "sum", 2: "mean", 3: "only_first_replica"}
+# Element types whose bytes can be viewed as-is; for these TF 2.21 stores one
+# byte per element (int4/uint4/int2/uint2/float4 included: verified).
+_SWAP_UNIT = {8: 4, 18: 8}  # complex: each half is byte-swapped on its own
+_NUMPY_DTYPES: dict[int, np.dtype[Any]] = {}
+
+
+@dataclass(frozen=True, slots=True)
+class _ObjectInfo:
+    """What the object graphs say about one checkpoint key."""
+
+    object_path: str | None = None
+    name: str | None = None
+    trainable: bool | None = None
+    synchronization: str | None = None
+    aggregation: str | None = None
+    slot_name: str | None = None
+    slot_of: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """A variable whose data failed verification."""
+
+    key: str
+    error: SmliteError
+
+    @property
+    def message(self) -> str:
+        return str(self.error)
+
+
+@dataclass(frozen=True, slots=True)
+class Variable:
+    """One stored tensor of a checkpoint.
+
+    ``dtype`` is the numpy dtype of :meth:`read`'s result (``object`` for
+    strings and for types smlite cannot read); ``tf_dtype`` the TensorFlow
+    dtype.  ``nbytes`` is the size of the stored data.  ``shard``, ``offset``
+    and ``crc`` (the masked CRC32C as stored) locate it; they are ``None`` for
+    a partitioned variable, whose ``partitions`` slices are stored as entries
+    of their own.
+    """
+
+    key: str
+    tf_dtype: DType
+    dtype: np.dtype[Any]
+    shape: tuple[int, ...]
+    nbytes: int
+    shard: int | None
+    offset: int | None
+    crc: int | None
+    partitions: int
+    entry: Entry = field(repr=False, compare=False)
+    _owner: VariableSet = field(repr=False, compare=False)
+    #: Dotted path from the root object (``layer_with_weights-0.kernel``);
+    #: for an optimizer slot ``optimizer.m[model.kernel]``.
+    object_path: str | None = None
+    #: The variable's own name (``dense/kernel``).
+    name: str | None = None
+    trainable: bool | None = None
+    synchronization: str | None = None
+    aggregation: str | None = None
+    slot_name: str | None = None
+    slot_of: str | None = None
+
+    @property
+    def proto(self) -> pb.BundleEntryProto:
+        return self.entry.proto
+
+    @property
+    def size(self) -> int:
+        """Number of elements."""
+        n = 1
+        for d in self.shape:
+            n *= d
+        return n
+
+    @property
+    def ndim(self) -> int:
+        return len(self.shape)
+
+    @property
+    def display_name(self) -> str:
+        """The object path when the object graph gives one, else the key."""
+        return self.object_path or self.key
+
+    def read(self, *, verify: bool = True) -> np.ndarray:
+        """The value as a numpy array (read-only when it is a view of the file).
+
+        With ``verify`` (the default) the stored CRC32C is checked first.
+        Raises :class:`~smlite.errors.ChecksumError` on a mismatch and
+        :class:`~smlite.errors.UnsupportedError` for variants and resources.
+        """
+        return self._owner.read(self.key, verify=verify)
+
+    def __repr__(self) -> str:
+        shape = list(self.shape)
+        extra = f", object_path={self.object_path!r}" if self.object_path else ""
+        return f"Variable({self.key!r}, dtype={self.tf_dtype.name}, shape={shape}{extra})"
+
+
+class VariableSet(Mapping[str, Variable]):
+    """The variables of one TensorBundle, by checkpoint key, in key order.
+
+    Open with :func:`open_checkpoint`, or through ``SavedModel.variables``.
+    The handle keeps the data shards memory-mapped: close it, or use it as a
+    context manager.  A SavedModel without a ``variables/`` directory gives an
+    empty set whose :attr:`exists` is false and :attr:`missing_reason` says why.
+    """
+
+    def __init__(
+        self,
+        bundle: Bundle | None,
+        *,
+        prefix: Path,
+        kind: str,
+        object_infos: Mapping[str, _ObjectInfo] | None = None,
+        object_graph: pb.TrackableObjectGraph | None = None,
+        warnings: Sequence[str] = (),
+        missing_reason: str | None = None,
+    ) -> None:
+        self._bundle = bundle
+        self.prefix = prefix
+        #: ``"saved_model"`` or ``"checkpoint"``.
+        self.kind = kind
+        #: The TrackableObjectGraph stored in the bundle (None for TF1 bundles).
+        self.object_graph = object_graph
+        #: Notes on what could not be matched (shown by the CLI).
+        self.warnings: tuple[str, ...] = tuple(warnings)
+        self.missing_reason = missing_reason
+        infos = object_infos or {}
+        variables: dict[str, Variable] = {}
+        if bundle is not None:
+            for key in bundle.listed_keys():
+                if key == OBJECT_GRAPH_KEY:
+                    continue
+                variables[key] = self._make_variable(bundle, bundle.entries[key], infos.get(key))
+        self._variables = variables
+
+    # -- construction -------------------------------------------------------------------
+    @classmethod
+    def empty(cls, prefix: Path, *, kind: str, reason: str) -> VariableSet:
+        return cls(None, prefix=prefix, kind=kind, missing_reason=reason)
+
+    def _make_variable(self, bundle: Bundle, entry: Entry, info: _ObjectInfo | None) -> Variable:
+        tf_dtype = DType(entry.dtype)
+        np_dtype = _NUMPY_DTYPES.get(entry.dtype)
+        if np_dtype is None:
+            np_dtype = tf_dtype.numpy
+            if np_dtype is None:
+                np_dtype = np.dtype(object)
+            _NUMPY_DTYPES[entry.dtype] = np_dtype
+        if entry.is_sliced:
+            nbytes = 0
+            for slc in entry.slices:
+                sub = bundle.entries.get(bundle_format.encode_slice_key(entry.key, slc))
+                nbytes += sub.size if sub is not None else 0
+            shard = offset = crc = None
+        else:
+            nbytes, shard, offset, crc = entry.size, entry.shard_id, entry.offset, entry.crc32c
+        info = info or _ObjectInfo()
+        return Variable(
+            key=entry.key,
+            tf_dtype=tf_dtype,
+            dtype=np_dtype,
+            shape=entry.shape,
+            nbytes=nbytes,
+            shard=shard,
+            offset=offset,
+            crc=crc,
+            partitions=len(entry.slices),
+            object_path=info.object_path,
+            name=info.name,
+            trainable=info.trainable,
+            synchronization=info.synchronization,
+            aggregation=info.aggregation,
+            slot_name=info.slot_name,
+            slot_of=info.slot_of,
+            entry=entry,
+            _owner=self,
+        )
+
+    # -- mapping --------------------------------------------------------------------------
+    def __getitem__(self, key: str) -> Variable:
+        try:
+            return self._variables[key]
+        except KeyError:
+            pass
+        for var in self._variables.values():
+            if key in (var.object_path, var.name):
+                return var
+        raise self._not_found(key) from None
+
+    def _not_found(self, key: str) -> VariableNotFoundError:
+        names = list(self._variables)
+        if len(names) <= 20:
+            return VariableNotFoundError(key, names, path=self.prefix)
+        pool = names + [v.object_path for v in self._variables.values() if v.object_path]
+        close = difflib.get_close_matches(key, pool, n=8, cutoff=0.5)
+        return VariableNotFoundError(
+            key,
+            close,
+            path=self.prefix,
+            hint=f"those are the closest of {len(names)} keys; list them all with "
+            "`smlite variables`",
+        )
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._variables)
+
+    def __len__(self) -> int:
+        return len(self._variables)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._variables
+
+    # -- metadata ---------------------------------------------------------------------------
+    @property
+    def exists(self) -> bool:
+        """False for a SavedModel that has no variables bundle."""
+        return self._bundle is not None
+
+    @property
+    def bundle(self) -> Bundle:
+        if self._bundle is None:
+            raise SmliteError(self.missing_reason or "no variables", path=self.prefix)
+        return self._bundle
+
+    @property
+    def index_path(self) -> Path:
+        return bundle_format.index_path(self.prefix)
+
+    @property
+    def num_shards(self) -> int:
+        return self._bundle.num_shards if self._bundle is not None else 0
+
+    @property
+    def big_endian(self) -> bool:
+        return self._bundle.big_endian if self._bundle is not None else False
+
+    @property
+    def header(self) -> pb.BundleHeaderProto | None:
+        return self._bundle.header if self._bundle is not None else None
+
+    @property
+    def nbytes(self) -> int:
+        """Stored bytes of all variables."""
+        return sum(v.nbytes for v in self._variables.values())
+
+    def select(
+        self,
+        patterns: Iterable[str] = (),
+        *,
+        trainable: bool | None = None,
+    ) -> tuple[Variable, ...]:
+        """Variables whose key, object path or name matches any glob in ``patterns``
+        (all when there are none) and, if given, whose ``trainable`` flag is that value.
+        """
+        globs = list(patterns)
+        out = []
+        for var in self._variables.values():
+            if trainable is not None and var.trainable is not trainable:
+                continue
+            if globs and not any(
+                fnmatch.fnmatchcase(name, g)
+                for g in globs
+                for name in (var.key, var.object_path, var.name)
+                if name
+            ):
+                continue
+            out.append(var)
+        return tuple(out)
+
+    # -- values -----------------------------------------------------------------------------
+    def read(self, key: str, *, verify: bool = True) -> np.ndarray:
+        """The value of variable ``key`` (see :meth:`Variable.read`)."""
+        var = self[key]
+        return self._read_entry(var.entry, verify=verify)
+
+    def _read_entry(self, entry: Entry, *, verify: bool) -> np.ndarray:
+        b = self.bundle
+        tf_dtype = DType(entry.dtype)
+        if entry.is_sliced:
+            return self._assemble(entry, tf_dtype, verify=verify)
+        return _decode(b, entry, tf_dtype, verify=verify)
+
+    def _assemble(self, entry: Entry, tf_dtype: DType, *, verify: bool) -> np.ndarray:
+        b = self.bundle
+        parts: list[tuple[tuple[tuple[int, int], ...], Entry]] = []
+        for slc in entry.slices:
+            bounds = slc.bounds(entry.shape)
+            if bounds is None:
+                raise CorruptFileError(
+                    f"partitioned tensor {entry.key!r}: slice {slc} does not fit its shape "
+                    f"{list(entry.shape)}",
+                    path=b.index_path,
+                )
+            sub = b.slice_entry(entry, slc)
+            expected = tuple(stop - start for start, stop in bounds)
+            if sub.dtype != entry.dtype or sub.shape != expected:
+                raise CorruptFileError(
+                    f"partitioned tensor {entry.key!r}: slice {slc} is stored as "
+                    f"{DType(sub.dtype).name}{list(sub.shape)}, expected "
+                    f"{tf_dtype.name}{list(expected)}",
+                    path=b.index_path,
+                )
+            b.check_span(sub)
+            parts.append((bounds, sub))
+        _check_coverage(entry, [p[0] for p in parts], b.index_path)
+        np_dtype = _numpy_dtype(b, entry, tf_dtype)
+        # Every slice was checked against the real shard sizes above, and the
+        # slices tile the tensor exactly, so this allocation is bounded by
+        # the data on disk.
+        if tf_dtype.value != bundle_format.DT_STRING:
+            stored = sum(sub.size for _, sub in parts)
+            if stored != entry.num_elements * np_dtype.itemsize:
+                raise CorruptFileError(
+                    f"partitioned tensor {entry.key!r}: its slices hold {stored} bytes, "
+                    f"expected {entry.num_elements * np_dtype.itemsize}",
+                    path=b.index_path,
+                )
+        out = np.empty(entry.shape, dtype=np_dtype)
+        for bounds, sub in parts:
+            value = _decode(b, sub, tf_dtype, verify=verify)
+            out[tuple(slice(start, stop) for start, stop in bounds)] = value
+        out.flags.writeable = False
+        return out
+
+    def verify(
+        self,
+        keys: Iterable[str] | None = None,
+        *,
+        progress: Callable[[int], None] | None = None,
+    ) -> tuple[Problem, ...]:
+        """Read every variable (or those of ``keys``) with checksums; the failures.
+
+        ``progress`` is called with the number of stored bytes checked after
+        each variable.  Variants and resources are skipped (they cannot be read).
+        The object-graph entry is checked too when all variables are.
+        """
+        problems: list[Problem] = []
+        if self._bundle is None:
+            return ()
+        chosen = list(self._variables) if keys is None else list(keys)
+        if keys is None and OBJECT_GRAPH_KEY in self._bundle.entries:
+            try:
+                self._bundle.verify_entry(self._bundle.entries[OBJECT_GRAPH_KEY])
+            except SmliteError as e:
+                problems.append(Problem(OBJECT_GRAPH_KEY, e))
+        for key in chosen:
+            var = self[key]
+            try:
+                if not _readable(var.tf_dtype):
+                    continue
+                self._read_entry(var.entry, verify=True)
+            except UnsupportedError:
+                pass
+            except SmliteError as e:
+                problems.append(Problem(key, e))
+            if progress is not None:
+                progress(var.nbytes)
+        return tuple(problems)
+
+    # -- lifecycle ----------------------------------------------------------------------------
+    def close(self) -> None:
+        if self._bundle is not None:
+            self._bundle.close()
+
+    def __enter__(self) -> VariableSet:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        if self._bundle is None:
+            return f"VariableSet({str(self.prefix)!r}, missing)"
+        return (
+            f"VariableSet({str(self.prefix)!r}, variables={len(self)}, "
+            f"shards={self.num_shards}, nbytes={self.nbytes})"
+        )
+
+
+# -- decoding values --------------------------------------------------------------------------
+
+
+def _readable(dtype: DType) -> bool:
+    return dtype.numpy is not None and dtype.value not in (
+        bundle_format.DT_VARIANT,
+        bundle_format.DT_RESOURCE,
+    )
+
+
+def _numpy_dtype(b: Bundle, entry: Entry, tf_dtype: DType) -> np.dtype[Any]:
+    np_dtype = _NUMPY_DTYPES.get(tf_dtype.value)
+    if np_dtype is not None and np_dtype.kind != "O" and not tf_dtype.is_ref:
+        return np_dtype
+    np_dtype = tf_dtype.numpy
+    if np_dtype is None or tf_dtype.is_ref or not _readable(tf_dtype):
+        what = (
+            "a variant (an arbitrary C++ object)"
+            if tf_dtype.value == bundle_format.DT_VARIANT
+            else f"of type {tf_dtype.enum_name}"
+        )
+        raise UnsupportedError(
+            f"{b.index_path}: entry {entry.key!r} is {what}; smlite reads numeric, bool and "
+            "string tensors only",
+            path=b.index_path,
+        )
+    return np_dtype
+
+
+def _decode(b: Bundle, entry: Entry, tf_dtype: DType, *, verify: bool) -> np.ndarray:
+    np_dtype = _numpy_dtype(b, entry, tf_dtype)
+    if tf_dtype.value == bundle_format.DT_STRING:
+        strings = b.read_strings(entry, verify=verify)
+        out = np.empty(len(strings), dtype=object)
+        out[:] = strings
+        out = out.reshape(entry.shape)
+        out.flags.writeable = False
+        return out
+    expected = entry.num_elements * np_dtype.itemsize
+    if entry.size != expected:
+        if tf_dtype.itemsize is None and entry.num_elements and entry.size < expected:
+            raise UnsupportedError(
+                f"{b.index_path}: entry {entry.key!r} ({tf_dtype.name}) stores "
+                f"{entry.num_elements} elements in {entry.size} bytes, a packed layout; "
+                "smlite reads the one-byte-per-element layout TensorFlow 2.21 writes",
+                path=b.index_path,
+            )
+        raise CorruptFileError(
+            f"entry {entry.key!r}: stored size {entry.size} bytes does not match "
+            f"{tf_dtype.name}{list(entry.shape)} ({expected} bytes)",
+            path=b.index_path,
+        )
+    raw = b.read_bytes(entry, verify=verify)
+    if not b.big_endian or np_dtype.itemsize == 1:
+        return np.frombuffer(raw, dtype=np_dtype).reshape(entry.shape)
+    unit = _SWAP_UNIT.get(tf_dtype.value, np_dtype.itemsize)
+    swapped = np.frombuffer(raw, dtype=f"<u{unit}").byteswap()
+    out = swapped.view(np_dtype).reshape(entry.shape)
+    out.flags.writeable = False
+    return out
+
+
+def _check_coverage(entry: Entry, boxes: list[tuple[tuple[int, int], ...]], path: Path) -> None:
+    """The slices of a partitioned tensor must tile it: disjoint, covering every element."""
+    total = 0
+    for box in boxes:
+        n = 1
+        for start, stop in box:
+            n *= stop - start
+        total += n
+    for i, a in enumerate(boxes):
+        for c in boxes[i + 1 :]:
+            if all(max(a0, c0) < min(a1, c1) for (a0, a1), (c0, c1) in zip(a, c, strict=True)):
+                raise CorruptFileError(
+                    f"partitioned tensor {entry.key!r}: slices {_box(a)} and {_box(c)} overlap",
+                    path=path,
+                )
+    if total != entry.num_elements:
+        raise CorruptFileError(
+            f"partitioned tensor {entry.key!r}: its {len(boxes)} slices cover {total} of "
+            f"{entry.num_elements} elements",
+            path=path,
+        )
+
+
+def _box(box: tuple[tuple[int, int], ...]) -> str:
+    return "[" + ", ".join(f"{a}:{b}" for a, b in box) + "]"
+
+
+# -- object graphs ----------------------------------------------------------------------------
+
+
+def _read_object_graph(b: Bundle) -> tuple[pb.TrackableObjectGraph | None, list[str]]:
+    entry = b.entries.get(OBJECT_GRAPH_KEY)
+    if entry is None:
+        return None, []
+    try:
+        if entry.dtype != bundle_format.DT_STRING or entry.num_elements != 1:
+            raise CorruptFileError(
+                f"entry {OBJECT_GRAPH_KEY!r} should be one string, found "
+                f"{DType(entry.dtype).name}{list(entry.shape)}",
+                path=b.index_path,
+            )
+        (raw,) = b.read_strings(entry, verify=True)
+        try:
+            return pb.TrackableObjectGraph.FromString(raw), []
+        except pb.DecodeError as e:
+            raise CorruptFileError(
+                f"entry {OBJECT_GRAPH_KEY!r} does not parse as a TrackableObjectGraph: {e}",
+                path=b.shard_path(entry.shard_id),
+                offset=entry.offset,
+            ) from e
+    except SmliteError as e:
+        return None, [f"object graph unreadable, object paths not shown: {e}"]
+
+
+def _saved_variable_info(saved: pb.SavedObject | None) -> dict[str, Any]:
+    if saved is None or saved.WhichOneof("kind") != "variable":
+        return {}
+    var = saved.variable
+    return {
+        "name": var.name or None,
+        "trainable": bool(var.trainable),
+        "synchronization": _SYNCHRONIZATION.get(var.synchronization),
+        "aggregation": _AGGREGATION.get(var.aggregation),
+    }
+
+
+def _match_object_graphs(
+    graph: pb.TrackableObjectGraph, saved_graph: pb.SavedObjectGraph | None
+) -> tuple[dict[str, _ObjectInfo], list[str]]:
+    """Checkpoint key -> object info, walking both graphs breadth-first from the roots."""
+    nodes = graph.nodes
+    saved_nodes = saved_graph.nodes if saved_graph is not None and saved_graph.nodes else None
+    warnings: list[str] = []
+    if not nodes:
+        return {}, warnings
+    paths: dict[int, str] = {0: ""}
+    to_saved: dict[int, int] = {0: 0} if saved_nodes is not None else {}
+    queue = deque([0])
+    unmatched: list[str] = []
+    by_name: dict[int, dict[str, int]] = {}
+
+    def saved_children(sid: int) -> dict[str, int]:
+        # local_name -> node id; the first of equal names wins, as in TF's loop.
+        found = by_name.get(sid)
+        if found is None:
+            found = {}
+            assert saved_nodes is not None
+            for sref in saved_nodes[sid].children:
+                found.setdefault(sref.local_name, sref.node_id)
+            by_name[sid] = found
+        return found
+
+    while queue:
+        tid = queue.popleft()
+        sid = to_saved.get(tid)
+        for ref in nodes[tid].children:
+            child = ref.node_id
+            if child in paths:
+                continue
+            if not 0 <= child < len(nodes):
+                warnings.append(
+                    f"object graph: node {tid} names a child {ref.local_name!r} with "
+                    f"invalid id {child}"
+                )
+                continue
+            parent = paths[tid]
+            paths[child] = f"{parent}.{ref.local_name}" if parent else ref.local_name
+            if saved_nodes is not None and sid is not None:
+                saved_id = saved_children(sid).get(ref.local_name)
+                if saved_id is None:
+                    unmatched.append(paths[child])
+                elif 0 <= saved_id < len(saved_nodes):
+                    to_saved[child] = saved_id
+            queue.append(child)
+    if unmatched:
+        shown = ", ".join(unmatched[:5]) + (", ..." if len(unmatched) > 5 else "")
+        warnings.append(
+            f"{len(unmatched)} checkpoint object(s) have no SavedObject of the same name: {shown}"
+        )
+
+    # Slot variables hang off the optimizer: (optimizer, slot name, variable)
+    # -> slot node, in the trackable graph and, matched, in the saved graph.
+    slots: dict[int, tuple[str, str, str]] = {}
+    for tid, opt_path in list(paths.items()):
+        for slot_ref in nodes[tid].slot_variables:
+            slot_id = slot_ref.slot_variable_node_id
+            if not 0 <= slot_id < len(nodes) or slot_id in paths:
+                continue
+            var_path = paths.get(slot_ref.original_variable_node_id, "?")
+            slots[slot_id] = (opt_path, slot_ref.slot_name, var_path)
+            sid = to_saved.get(tid)
+            orig_sid = to_saved.get(slot_ref.original_variable_node_id)
+            if saved_nodes is not None and sid is not None:
+                for saved_ref in saved_nodes[sid].slot_variables:
+                    if (
+                        saved_ref.slot_name == slot_ref.slot_name
+                        and saved_ref.original_variable_node_id == orig_sid
+                        and 0 <= saved_ref.slot_variable_node_id < len(saved_nodes)
+                    ):
+                        to_saved[slot_id] = saved_ref.slot_variable_node_id
+                        break
+
+    infos: dict[str, _ObjectInfo] = {}
+
+    def record(tid: int, path: str, slot: tuple[str, str, str] | None) -> None:
+        saved = saved_nodes[to_saved[tid]] if saved_nodes is not None and tid in to_saved else None
+        extra = _saved_variable_info(saved)
+        for attr in nodes[tid].attributes:
+            if not attr.checkpoint_key or attr.checkpoint_key in infos:
+                continue
+            obj_path = path if attr.name == _VARIABLE_VALUE else f"{path}.{attr.name}"
+            name = extra.get("name") or attr.full_name or None
+            infos[attr.checkpoint_key] = _ObjectInfo(
+                object_path=obj_path or None,
+                name=name,
+                trainable=extra.get("trainable"),
+                synchronization=extra.get("synchronization"),
+                aggregation=extra.get("aggregation"),
+                slot_name=slot[1] if slot else None,
+                slot_of=slot[2] if slot else None,
+            )
+
+    for tid, path in paths.items():
+        record(tid, path, None)
+    for slot_id, (opt_path, slot_name, var_path) in slots.items():
+        record(slot_id, f"{opt_path}.{slot_name}[{var_path}]", (opt_path, slot_name, var_path))
+    return infos, warnings
+
+
+def _tf1_infos(
+    meta_graph_defs: Sequence[pb.MetaGraphDef], keys: Iterable[str]
+) -> dict[str, _ObjectInfo]:
+    """Trainability and names of TF1 variables from the meta graphs' variable collections."""
+    trainable: set[str] = set()
+    known: dict[str, pb.VariableDef] = {}
+    seen_collections = False
+    for mgd in meta_graph_defs:
+        for collection, flag in (("variables", False), ("trainable_variables", True)):
+            col = mgd.collection_def.get(collection)
+            if col is None or col.WhichOneof("kind") != "bytes_list":
+                continue
+            seen_collections = True
+            for raw in col.bytes_list.value:
+                try:
+                    vdef = pb.VariableDef.FromString(raw)
+                except pb.DecodeError:
+                    continue
+                key = _tf1_key(vdef)
+                known.setdefault(key, vdef)
+                if flag:
+                    trainable.add(key)
+    infos: dict[str, _ObjectInfo] = {}
+    for key in keys:
+        found = known.get(key)
+        if found is None:
+            infos[key] = _ObjectInfo(name=key)
+            continue
+        infos[key] = _ObjectInfo(
+            name=key,
+            trainable=(key in trainable) if seen_collections else None,
+            synchronization=_SYNCHRONIZATION.get(found.synchronization),
+            aggregation=_AGGREGATION.get(found.aggregation),
+        )
+    return infos
+
+
+def _tf1_key(vdef: pb.VariableDef) -> str:
+    # A partitioned variable's parts are saved as slices of the full name.
+    if vdef.HasField("save_slice_info_def") and vdef.save_slice_info_def.full_name:
+        return vdef.save_slice_info_def.full_name
+    name = vdef.variable_name
+    return name[:-2] if name.endswith(":0") else name
+
+
+# -- opening --------------------------------------------------------------------------------------
+
+
+def _open(
+    prefix: Path,
+    *,
+    kind: str,
+    saved_graph: pb.SavedObjectGraph | None = None,
+    meta_graph_defs: Sequence[pb.MetaGraphDef] = (),
+    meta_beside: bool = False,
+) -> VariableSet:
+    b = Bundle.open(prefix)
+    try:
+        graph, warnings = _read_object_graph(b)
+        if graph is not None:
+            infos, more = _match_object_graphs(graph, saved_graph)
+            warnings += more
+        else:
+            if meta_beside:
+                # A TF1 Saver writes the graph's MetaGraphDef beside the
+                # checkpoint: its variable collections say what is trainable.
+                try:
+                    meta = bundle_format.read_meta_collections(prefix)
+                except SmliteError as e:
+                    meta = None
+                    warnings.append(f"trainable flags unknown: {e}")
+                if meta is not None:
+                    meta_graph_defs = [meta]
+            infos = _tf1_infos(meta_graph_defs, b.listed_keys())
+        return VariableSet(
+            b,
+            prefix=prefix,
+            kind=kind,
+            object_infos=infos,
+            object_graph=graph,
+            warnings=warnings,
+        )
+    except BaseException:
+        b.close()
+        raise
+
+
+def open_checkpoint(path: str | os.PathLike[str]) -> VariableSet:
+    """Open any TensorBundle checkpoint and return its :class:`VariableSet`.
+
+    ``path`` is a prefix (``ckpt-3``), its ``.index`` or data file, a
+    directory with a ``checkpoint`` state file (its latest checkpoint), or a
+    SavedModel's directory or ``variables`` folder (without the SavedObjectGraph
+    information; use ``smlite.open(path).variables`` for that).  For a TF1
+    checkpoint, trainable flags come from ``<prefix>.meta`` when it exists.
+    """
+    prefix = bundle_format.resolve_prefix(path)
+    return _open(prefix, kind="checkpoint", meta_beside=True)
+
+
+def saved_model_variables(sm: SavedModel) -> VariableSet:
+    """The variables of a SavedModel (``<model>/variables/variables``)."""
+    prefix = sm.path / "variables" / "variables"
+    if not bundle_format.index_path(prefix).is_file():
+        reason = (
+            f"{sm.path} has no variables/variables.index (a model with no variables, or the "
+            "variables directory is missing)"
+        )
+        return VariableSet.empty(prefix, kind="saved_model", reason=reason)
+    saved_graph = None
+    for mg in sm.meta_graphs:
+        if mg.has_object_graph:
+            saved_graph = mg.object_graph_def
+            break
+    return _open(
+        prefix,
+        kind="saved_model",
+        saved_graph=saved_graph,
+        meta_graph_defs=[mg.header for mg in sm.meta_graphs],
+    )
+
+
+def open_variables(path: str | os.PathLike[str], *, version: int | None = None) -> VariableSet:
+    """Variables of a SavedModel directory, a TF Serving base path or a checkpoint.
+
+    A SavedModel (or serving base path) gives the object-graph information of
+    ``SavedModel.variables``; anything else is opened with :func:`open_checkpoint`.
+    The returned set owns what it opened: closing it closes everything.
+    """
+    from smlite.formats import saved_model as sm_format
+    from smlite.model.saved_model import SavedModel
+
+    p = Path(os.fspath(path))
+    is_model = False
+    if p.is_dir():
+        try:
+            sm_format.locate(p, version=version)
+            is_model = True
+        except SmliteError:
+            if version is not None:
+                raise
+    elif version is not None:
+        sm_format.locate(p, version=version)
+    elif p.name in (sm_format.PB_NAME, sm_format.PBTXT_NAME) and p.is_file():
+        is_model = True
+    if not is_model:
+        return open_checkpoint(p)
+    sm = SavedModel.open(p, version=version)
+    try:
+        return saved_model_variables(sm)
+    finally:
+        sm.close()
