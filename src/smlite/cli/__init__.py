@@ -25,7 +25,9 @@ EXIT_FINDINGS = 1
 EXIT_ERROR = 2
 
 #: Modules of smlite.cli that define commands, in --help order.
-_COMMAND_MODULES = ("show", "summary")
+_COMMAND_MODULES = (
+    "show", "summary", "variables", "run_signature", "check", "scan", "fingerprint", "precommit",
+)  # fmt: skip
 
 app = typer.Typer(
     name="smlite",
@@ -33,6 +35,8 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    # Help texts are plain text: "[tool.smlite]" must not be read as rich markup.
+    rich_markup_mode=None,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
@@ -66,19 +70,22 @@ def main(argv: Sequence[str] | None = None) -> None:
 
 def run(argv: Sequence[str] | None = None) -> int:
     """Run the CLI with ``argv`` and return the exit status instead of exiting."""
-    import click
-
     from smlite.errors import SmliteError
+
+    try:
+        from click import ClickException
+    except ImportError:  # typer >= 0.2x vendors click as typer._click
+        from typer._click.exceptions import ClickException
 
     args = list(sys.argv[1:] if argv is None else argv)
     try:
         result = app(args=args, prog_name="smlite", standalone_mode=False)
-    except click.exceptions.Exit as e:
+    except typer.Exit as e:
         return int(e.exit_code)
-    except click.ClickException as e:
+    except ClickException as e:
         e.show()
         return EXIT_ERROR
-    except click.exceptions.Abort:
+    except typer.Abort:
         sys.stderr.write("smlite: aborted\n")
         return 130
     except SmliteError as e:
