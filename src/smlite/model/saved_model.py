@@ -22,6 +22,7 @@ from smlite.model.tensors import TensorInfo
 if TYPE_CHECKING:
     from types import TracebackType
 
+    from smlite.model.object_graph import ObjectGraph
     from smlite.model.variables import VariableSet
 
 __all__ = [
@@ -154,6 +155,13 @@ class MetaGraph:
     @property
     def object_graph_def(self) -> pb.SavedObjectGraph:
         return self._raw.header.object_graph_def
+
+    @cached_property
+    def object_graph(self) -> ObjectGraph | None:
+        """The TF2 object graph as typed views (functions, variables, a tree); None for TF1."""
+        from smlite.model.object_graph import object_graph
+
+        return object_graph(self)
 
     @cached_property
     def assets(self) -> tuple[Asset, ...]:

@@ -133,12 +133,13 @@ def _meta_graph_all_text(mg: MetaGraph) -> str:
 def _concrete_functions_section(sm: SavedModel) -> str:
     """The "Concrete Functions" section that ends ``show --all`` for TF2 models.
 
-    Hook for ``smlite.render.functions.concrete_functions_text(sm)``: the text
-    exactly as saved_model_cli prints it, starting with
-    ``"\\nConcrete Functions:"``, or ``""`` when no meta graph has an object
-    graph.  Until that renderer is wired in, the section is left out.
+    ``smlite.render.functions.concrete_functions_text(sm)``: the text exactly
+    as saved_model_cli prints it, starting with ``"\nConcrete Functions:"``,
+    or ``""`` when no meta graph has an object graph.
     """
-    return ""
+    from smlite.render.functions import concrete_functions_text
+
+    return concrete_functions_text(sm)
 
 
 def show_all_text(sm: SavedModel) -> str:

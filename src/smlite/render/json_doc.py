@@ -255,12 +255,14 @@ def model_json(sm: SavedModel) -> JSON:
 
 
 def _functions_json(sm: SavedModel) -> Any | None:
-    """Hook for the object graph's concrete functions in ``show --all``.
+    """The object graph's functions in ``show --all`` (``smlite.render.functions``).
 
-    To be provided by the functions renderer (``smlite.render.functions``);
-    ``None`` leaves the ``functions`` member out of the document.
+    ``None`` (a TF1 model) leaves the ``functions`` member out of the document.
     """
-    return None
+    # Imported here: smlite.render.functions uses this module's encoders.
+    from smlite.render.functions import functions_json
+
+    return functions_json(sm)
 
 
 def show_document(

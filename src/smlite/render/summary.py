@@ -306,7 +306,21 @@ def _meta_graph_renderables(mg: MetaGraph) -> list[RenderableType]:
         out.append(_signature_table(sig))
     for sig in internal:
         out.append(_internal_line(sig))
+    out.extend(_functions_lines(mg))
     return out
+
+
+def _functions_lines(mg: MetaGraph) -> list[RenderableType]:
+    """The callable functions of the object graph (``smlite.render.functions``)."""
+    from rich.text import Text
+
+    from smlite.render.functions import functions_renderables
+
+    try:
+        lines = functions_renderables(mg)
+    except SmliteError as e:
+        return [Text(f"  functions: unreadable: {escape_text(str(e))}", style="red")]
+    return [Text(""), *lines] if lines else []
 
 
 def _serving_lines(sm: SavedModel) -> list[RenderableType]:
