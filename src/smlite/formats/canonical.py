@@ -39,16 +39,16 @@ True
 
 from __future__ import annotations
 
-import mmap
 from dataclasses import dataclass
 from typing import Any, Union
 
 from google.protobuf.descriptor import Descriptor, FieldDescriptor
 from google.protobuf.message import Message
 
+from smlite.formats.wire import Buffer, WireError, read_varint
+
 __all__ = ["CanonicalError", "Encoded", "canonical_bytes", "encode"]
 
-Buffer = Union[bytes, bytearray, memoryview, mmap.mmap]  # noqa: UP007 (runtime alias)
 # A piece of output: a (start, end) range of the source buffer, or literal bytes.
 _Chunk = Union[tuple[int, int], bytes, memoryview]  # noqa: UP007
 
@@ -56,12 +56,9 @@ _M64 = (1 << 64) - 1
 _VARINT, _I64, _LEN, _I32 = 0, 1, 2, 5
 
 
-class CanonicalError(ValueError):
-    """The input is not a valid serialization of the message type."""
-
-    def __init__(self, message: str, offset: int) -> None:
-        super().__init__(f"{message} at offset {offset}")
-        self.offset = offset
+#: The input is not a valid serialization of the message type (raised with
+#: the offset, like every wire-level error).
+CanonicalError = WireError
 
 
 def _varint(value: int) -> bytes:
@@ -259,22 +256,6 @@ def _field(fd: FieldDescriptor, oneofs: dict[str, int]) -> _Field:
 _Occurrence = tuple[int, int, int, int, int, int]
 
 
-def _read_varint(buf: Buffer, pos: int, end: int) -> tuple[int, int]:
-    result = 0
-    shift = 0
-    while True:
-        if pos >= end:
-            raise CanonicalError("truncated varint", pos)
-        b = buf[pos]
-        pos += 1
-        result |= (b & 0x7F) << shift
-        if b < 0x80:
-            return result, pos
-        shift += 7
-        if shift >= 70:
-            raise CanonicalError("varint longer than 10 bytes", pos)
-
-
 def _occurrences(buf: Buffer, pos: int, end: int) -> list[_Occurrence]:
     out: list[_Occurrence] = []
     append = out.append
@@ -286,7 +267,7 @@ def _occurrences(buf: Buffer, pos: int, end: int) -> list[_Occurrence]:
             key = b
             pos += 1
         else:
-            key, pos = _read_varint(buf, pos, end)
+            key, pos = read_varint(buf, pos, end)
         number, wire_type = key >> 3, key & 7
         if number == 0:
             raise CanonicalError("field number 0", key_start)
@@ -295,7 +276,7 @@ def _occurrences(buf: Buffer, pos: int, end: int) -> list[_Occurrence]:
                 length = buf[pos]
                 pos += 1
             else:
-                length, pos = _read_varint(buf, pos, end)
+                length, pos = read_varint(buf, pos, end)
             if length > end - pos:
                 raise CanonicalError(
                     f"field {number} claims {length} bytes but only {end - pos} remain", pos
@@ -304,7 +285,7 @@ def _occurrences(buf: Buffer, pos: int, end: int) -> list[_Occurrence]:
             pos += length
         elif wire_type == _VARINT:
             value_start = pos
-            value, pos = _read_varint(buf, pos, end)
+            value, pos = read_varint(buf, pos, end)
             append((number, _VARINT, key_start, value_start, pos, value))
         elif wire_type == _I64:
             if pos + 8 > end:
@@ -519,7 +500,7 @@ def _packed_varints(data: bytes, vtype: str) -> bytes:
     out = bytearray()
     pos = 0
     while pos < len(data):
-        value, pos = _read_varint(data, pos, len(data))
+        value, pos = read_varint(data, pos, len(data))
         out += _varint(_normalize(vtype, value))
     return bytes(out)
 
@@ -534,7 +515,7 @@ def _elements(buf: Buffer, f: _Field, occs: list[_Occurrence]) -> list[bytes]:
             if f.kind == "varint":
                 pos = 0
                 while pos < len(data):
-                    value, pos = _read_varint(data, pos, len(data))
+                    value, pos = read_varint(data, pos, len(data))
                     elements.append(_varint(_normalize(f.vtype, value)))
             else:
                 if len(data) % width:
