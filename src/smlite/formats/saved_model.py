@@ -65,6 +65,11 @@ _VERSION_RE = re.compile(r"[0-9]+")
 _INT64_MAX = 2**63 - 1
 
 
+# protobuf's DecodeError text names the cause only in some releases; this says
+# what it can be in all of them (TensorFlow rejects such files too).
+_DECODE_HINT = " (damaged bytes, or a string field that is not valid UTF-8)"
+
+
 class VersionNotFoundError(NotFoundError):
     kind = "version"
 
@@ -334,7 +339,9 @@ class SavedModelFile:
             header.ParseFromString(b"".join(pieces))
         except DecodeError as e:
             raise CorruptFileError(
-                f"meta graph #{index} cannot be parsed: {e}", path=self.path, offset=start
+                f"meta graph #{index} cannot be parsed: {e}{_DECODE_HINT}",
+                path=self.path,
+                offset=start,
             ) from e
         return RawMetaGraph(index, header, tuple(graph_spans))
 
@@ -394,7 +401,7 @@ class SavedModelFile:
                 graph.MergeFromString(self._buffer[start:end])
             except DecodeError as e:
                 raise CorruptFileError(
-                    f"the GraphDef of meta graph #{meta.index} cannot be parsed: {e}",
+                    f"the GraphDef of meta graph #{meta.index} cannot be parsed: {e}{_DECODE_HINT}",
                     path=self.path,
                     offset=start,
                 ) from e
