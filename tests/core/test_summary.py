@@ -125,6 +125,10 @@ def test_summary_composites_and_internal_signature(capsys: pytest.CaptureFixture
     doubled = next(line for line in out.splitlines() if " doubled " in line)
     assert doubled.split()[:5] == ["out", "doubled", "RaggedTensor", "int32", "(None,"]
     assert "PartitionedCall:0, PartitionedCall:1" in doubled
+    # ... and spelled out from its TypeSpec, as TensorFlow prints it.
+    assert (
+        "out doubled: RaggedTensorSpec(TensorShape([None, None]), tf.int32, 1, tf.int64)"
+    ) in out
     assert "(TF2 object graph)" in out
     # The init op is marked internal, never laid out as a broken signature.
     assert "signature '__saved_model_init_op'" not in out

@@ -232,6 +232,8 @@ def _signature_table(sig: Signature) -> RenderableType:
     from rich.table import Table
     from rich.text import Text
 
+    from smlite.render.functions import composite_spec_text
+
     title = Text("  signature ", style="bold")
     title.append(f"'{escape(sig.key)}'", style="bold cyan")
     if sig.method_name:
@@ -253,7 +255,14 @@ def _signature_table(sig: Signature) -> RenderableType:
         )
     if not rows:
         table.add_row(Text("(no inputs or outputs)", style="dim"), "", "", "", "", "")
-    return Group(title, Padding(table, (0, 0, 0, 4), expand=False))
+    # Composite entries (RaggedTensor, ...) are spelled out as their TypeSpec,
+    # the way TensorFlow prints it: the table can only show dtype and shape.
+    specs = [
+        Text(f"{direction} {escape(key)}: {spec}", style="dim")
+        for direction, key, info in rows
+        if (spec := composite_spec_text(info)) is not None
+    ]
+    return Group(title, Padding(Group(table, *specs), (0, 0, 0, 4), expand=False))
 
 
 def _count(n: int | None, noun: str) -> str:
