@@ -10,8 +10,6 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING, TypeVar
 
-from google.protobuf.message import DecodeError
-
 from smlite import pb
 from smlite.errors import CorruptFileError, SignatureNotFoundError, TagSetNotFoundError
 from smlite.formats import saved_model as sm_format
@@ -177,18 +175,9 @@ class MetaGraph:
         protos: list[pb.AssetFileDef] = list(header.asset_file_def)
         if not protos and _ASSETS_COLLECTION in header.collection_def:
             for packed in header.collection_def[_ASSETS_COLLECTION].any_list.value:
-                if not packed.type_url.endswith("/tensorflow.AssetFileDef"):
-                    continue
-                asset = pb.AssetFileDef()
-                try:
-                    asset.ParseFromString(packed.value)
-                except DecodeError as e:
-                    raise CorruptFileError(
-                        f"meta graph #{self.index}: an asset in the {_ASSETS_COLLECTION} "
-                        f"collection cannot be parsed: {e}",
-                        path=self._owner.file,
-                    ) from e
-                protos.append(asset)
+                asset = pb.unpack_any(packed, path=self._owner.file)
+                if isinstance(asset, pb.AssetFileDef):
+                    protos.append(asset)
         seen: dict[tuple[str, str], Asset] = {}
         for a in protos:
             key = (a.filename, a.tensor_info.name)
