@@ -15,6 +15,7 @@ import os
 from typing import TYPE_CHECKING, Any
 
 from smlite.errors import (
+    CheckpointNotFoundError,
     ChecksumError,
     CorruptFileError,
     NotASavedModelError,
@@ -24,6 +25,7 @@ from smlite.errors import (
     TagSetNotFoundError,
     UnsupportedError,
     VariableNotFoundError,
+    VersionNotFoundError,
 )
 
 if TYPE_CHECKING:
@@ -33,6 +35,7 @@ if TYPE_CHECKING:
 __version__ = "0.1.0"
 
 __all__ = [
+    "CheckpointNotFoundError",
     "ChecksumError",
     "CorruptFileError",
     "NotASavedModelError",
@@ -43,6 +46,7 @@ __all__ = [
     "TagSetNotFoundError",
     "UnsupportedError",
     "VariableNotFoundError",
+    "VersionNotFoundError",
     "__version__",
     "open",
     "open_checkpoint",

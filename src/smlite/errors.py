@@ -22,6 +22,8 @@ __all__ = [
     "TagSetNotFoundError",
     "UnsupportedError",
     "VariableNotFoundError",
+    "VersionNotFoundError",
+    "CheckpointNotFoundError",
 ]
 
 
@@ -104,6 +106,18 @@ class SignatureNotFoundError(NotFoundError):
 
 class VariableNotFoundError(NotFoundError):
     kind = "variable"
+
+
+class VersionNotFoundError(NotFoundError):
+    """A TF Serving base path has no version folder with the requested number."""
+
+    kind = "version"
+
+
+class CheckpointNotFoundError(NotFoundError):
+    """No TensorBundle (``<prefix>.index``) at the given prefix."""
+
+    kind = "checkpoint"
 
 
 class UnsupportedError(SmliteError):

@@ -50,9 +50,9 @@ import numpy as np
 
 from smlite import pb
 from smlite.errors import (
+    CheckpointNotFoundError,
     ChecksumError,
     CorruptFileError,
-    NotFoundError,
     SmliteError,
     UnsupportedError,
 )
@@ -88,10 +88,6 @@ BUNDLE_VERSION = 1
 
 _DATA_RE = re.compile(r"\.data-\d{5}-of-\d{5}$")
 _CHECKPOINT_STATE_RE = re.compile(r'^model_checkpoint_path:\s*"((?:[^"\\]|\\.)*)"\s*$', re.M)
-
-
-class CheckpointNotFoundError(NotFoundError):
-    kind = "checkpoint"
 
 
 def index_path(prefix: str | os.PathLike[str]) -> Path:

@@ -34,9 +34,9 @@ from smlite import pb
 from smlite.errors import (
     CorruptFileError,
     NotASavedModelError,
-    NotFoundError,
     SmliteError,
     UnsupportedError,
+    VersionNotFoundError,
 )
 from smlite.formats import wire
 
@@ -68,10 +68,6 @@ _INT64_MAX = 2**63 - 1
 # protobuf's DecodeError text names the cause only in some releases; this says
 # what it can be in all of them (TensorFlow rejects such files too).
 _DECODE_HINT = " (damaged bytes, or a string field that is not valid UTF-8)"
-
-
-class VersionNotFoundError(NotFoundError):
-    kind = "version"
 
 
 @dataclass(frozen=True, slots=True)
