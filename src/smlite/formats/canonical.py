@@ -332,7 +332,12 @@ def encode(buf: Buffer, descriptor: Any, start: int = 0, end: int | None = None)
     """
     if end is None:
         end = len(buf)
-    return _encode_message(buf, start, end, _table(descriptor))
+    try:
+        return _encode_message(buf, start, end, _table(descriptor))
+    except RecursionError as e:
+        # Protobuf parsers stop at 100 nested messages; TensorFlow could not
+        # read such a file either.
+        raise CanonicalError("messages nested too deeply to re-serialize", start) from e
 
 
 def canonical_bytes(message: Message) -> bytes:

@@ -310,7 +310,10 @@ def _regularized_graph(graph: bytes | memoryview) -> canonical.Encoded:
             op, dtype = _node_op_and_dtype(graph, f.start, f.end)
             replaced = None
             if op in _CALL_OPS or (op == b"Const" and dtype == _DT_STRING):
-                replaced = _regularized_node(bytes(graph[f.start : f.end]))
+                try:
+                    replaced = _regularized_node(bytes(graph[f.start : f.end]))
+                except pb.DecodeError as e:
+                    raise wire.WireError(f"a NodeDef does not parse ({e})", f.start) from e
             if replaced is None:
                 out.add_field(1, canonical.encode(graph, node_desc, f.start, f.end))
             else:
