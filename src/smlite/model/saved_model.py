@@ -14,7 +14,7 @@ from smlite import pb
 from smlite.errors import CorruptFileError, SignatureNotFoundError, TagSetNotFoundError
 from smlite.formats import saved_model as sm_format
 from smlite.formats import wire
-from smlite.formats.graph_scan import GraphScan, NodeInfo, scan_graph
+from smlite.formats.graph_scan import GraphScan, OpCalls, OpsScan, scan_graph, scan_ops
 from smlite.model.tensors import TensorInfo
 
 if TYPE_CHECKING:
@@ -37,7 +37,6 @@ __all__ = [
 INIT_OP_SIGNATURE_KEY = "__saved_model_init_op"
 TRAIN_OP_SIGNATURE_KEY = "__saved_model_train_op"
 _INTERNAL_SIGNATURES = frozenset({INIT_OP_SIGNATURE_KEY, TRAIN_OP_SIGNATURE_KEY})
-_CALL_OPS = ("PartitionedCall", "StatefulPartitionedCall")
 #: The TF1 collection holding Any-packed AssetFileDefs (constants.ASSETS_KEY).
 _ASSETS_COLLECTION = "saved_model_assets"
 V = TypeVar("V")
@@ -201,12 +200,23 @@ class MetaGraph:
         try:
             return scan_graph(self._owner._file.graph_bytes(self._raw))
         except wire.WireError as e:
-            offset = self._raw.graph_spans[0][0] + e.offset if self._raw.graph_spans else None
-            raise CorruptFileError(
-                f"the GraphDef of meta graph #{self.index} is damaged: {e}",
-                path=self._owner.file,
-                offset=offset,
-            ) from e
+            raise self._damaged(e) from e
+
+    @cached_property
+    def _ops_scan(self) -> OpsScan:
+        # Op types and calls only: what --list_ops needs, much cheaper than graph_scan.
+        try:
+            return scan_ops(self._owner._file.graph_bytes(self._raw))
+        except wire.WireError as e:
+            raise self._damaged(e) from e
+
+    def _damaged(self, e: wire.WireError) -> CorruptFileError:
+        offset = self._raw.graph_spans[0][0] + e.offset if self._raw.graph_spans else None
+        return CorruptFileError(
+            f"the GraphDef of meta graph #{self.index} is damaged: {e}",
+            path=self._owner.file,
+            offset=offset,
+        )
 
     def graph_bytes(self) -> bytes | memoryview:
         """The serialized GraphDef (a view into the memory-mapped file for binary models)."""
@@ -230,7 +240,7 @@ class MetaGraph:
         called as an op or through the ``f`` attribute of (Stateful)PartitionedCall;
         function names themselves are not ops.
         """
-        scan = self.graph_scan
+        scan = self._ops_scan
         used: set[str] = set()
         pending: list[str] = []
 
@@ -239,13 +249,13 @@ class MetaGraph:
                 pending.append(op)
             used.add(op)
 
-        def visit(nodes: Iterable[NodeInfo]) -> None:
-            for node in nodes:
-                mark(node.op)
-                if node.op in _CALL_OPS:
-                    mark(node.attr_function("f") or "")
+        def visit(calls: OpCalls) -> None:
+            for op in calls.ops:
+                mark(op)
+            for fn in calls.calls:
+                mark(fn)
 
-        visit(scan.nodes)
+        visit(scan.graph)
         while pending:
             visit(scan.functions[pending.pop()])
         return frozenset(op for op in used if op not in scan.functions)
@@ -253,10 +263,10 @@ class MetaGraph:
     @cached_property
     def all_ops(self) -> frozenset[str]:
         """Every op type in the graph and in every library function, reachable or not."""
-        scan = self.graph_scan
-        ops = {n.op for n in scan.nodes}
+        scan = self._ops_scan
+        ops = set(scan.graph.ops)
         for body in scan.functions.values():
-            ops.update(n.op for n in body)
+            ops.update(body.ops)
         return frozenset(ops - set(scan.functions))
 
     @property
