@@ -153,8 +153,34 @@ def test_never_writes_over_the_checkpoint(
     code, _, err = _run(
         capsys, str(model), "--dump", "layer_with_weights-1.bias", "-o", str(shard), "--overwrite"
     )
-    assert code == 2 and "refusing to write over a file of the checkpoint itself" in err
+    assert code == 2 and "refusing to write inside the SavedModel directory" in err
     assert shard.read_bytes() == before
+
+
+def test_never_writes_over_a_plain_checkpoint(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    ckpt = tmp_path / "ckpt"
+    shutil.copytree(FIXTURES / "checkpoints", ckpt)
+    index = ckpt / "ckpt-1.index"
+    before = index.read_bytes()
+    code, _, err = _run(capsys, str(index), "--export", str(index), "--overwrite")
+    assert code == 2 and "writes .npz or .safetensors" in err
+    shard = ckpt / "ckpt-1.data-00000-of-00001"
+    code, _, err = _run(
+        capsys,
+        str(index),
+        "--dump",
+        "save_counter/.ATTRIBUTES/VARIABLE_VALUE",
+        "-o",
+        str(shard),
+        "--overwrite",
+    )
+    assert code == 2 and "refusing to write over a file of the checkpoint itself" in err
+    assert index.read_bytes() == before
+    # Beside a plain checkpoint (not a SavedModel directory) new files are fine.
+    code, _, err = _run(capsys, str(index), "--export", str(ckpt / "all.npz"))
+    assert code == 0, err
 
 
 def test_export_npz(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
