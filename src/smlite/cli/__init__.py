@@ -8,7 +8,8 @@ This package is the only place that prints and chooses exit codes:
   model, damaged file); the message goes to stderr, never a traceback.
 
 Each command lives in its own module with a ``register(app)`` function, so
-commands stay independent and import the library only when they run.
+commands stay independent and import the library only when they run; a run
+registers only the command it was asked for (see :func:`build_app`).
 """
 
 from __future__ import annotations
@@ -24,24 +25,13 @@ EXIT_OK = 0
 EXIT_FINDINGS = 1
 EXIT_ERROR = 2
 
-#: Modules of smlite.cli that define commands, in --help order.
-_COMMAND_MODULES = (
-    "show", "summary", "variables", "run_signature", "check", "scan", "fingerprint", "precommit",
-)  # fmt: skip
-
-app = typer.Typer(
-    name="smlite",
-    help="Inspect, validate and audit TensorFlow SavedModels without TensorFlow.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-    # Help texts are plain text: "[tool.smlite]" must not be read as rich markup.
-    rich_markup_mode=None,
-    context_settings={"help_option_names": ["-h", "--help"]},
-)
+#: Command name -> the module of smlite.cli that defines it, in --help order.
+_COMMANDS = {
+    "show": "show", "summary": "summary", "variables": "variables", "run": "run_signature",
+    "check": "check", "scan": "scan", "fingerprint": "fingerprint", "precommit": "precommit",
+}  # fmt: skip
 
 
-@app.callback()
 def _root(
     version: bool = typer.Option(False, "--version", help="Print smlite's version and exit."),
 ) -> None:
@@ -52,8 +42,32 @@ def _root(
         raise typer.Exit(EXIT_OK)
 
 
-for _name in _COMMAND_MODULES:
-    importlib.import_module(f"smlite.cli.{_name}").register(app)
+def build_app(args: Sequence[str] = ()) -> typer.Typer:
+    """The Typer app, with only the command ``args`` names when it names one.
+
+    Typer inspects every registered command on each run; registering just the
+    one asked for keeps start-up short.  Help, ``--version`` and unknown
+    commands get the full app, so listings and "no such command" stay complete.
+    """
+    from smlite.cli import _coerce
+
+    _coerce.install()
+    app = typer.Typer(
+        name="smlite",
+        help="Inspect, validate and audit TensorFlow SavedModels without TensorFlow.",
+        no_args_is_help=True,
+        add_completion=False,
+        pretty_exceptions_enable=False,
+        # Help texts are plain text: "[tool.smlite]" must not be read as rich markup.
+        rich_markup_mode=None,
+        context_settings={"help_option_names": ["-h", "--help"]},
+    )
+    app.callback()(_root)
+    first = args[0] if args else None
+    modules = [_COMMANDS[first]] if first in _COMMANDS else list(_COMMANDS.values())
+    for name in modules:
+        importlib.import_module(f"smlite.cli.{name}").register(app)
+    return app
 
 
 def error(message: str) -> None:
@@ -79,7 +93,7 @@ def run(argv: Sequence[str] | None = None) -> int:
 
     args = list(sys.argv[1:] if argv is None else argv)
     try:
-        result = app(args=args, prog_name="smlite", standalone_mode=False)
+        result = build_app(args)(args=args, prog_name="smlite", standalone_mode=False)
     except typer.Exit as e:
         return int(e.exit_code)
     except ClickException as e:

@@ -1,0 +1,110 @@
+"""Start-up: what `import smlite` and each command load; lazy loading changes no behaviour."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from smlite.cli import build_app, run
+
+ROOT = Path(__file__).resolve().parents[2]
+MODELS = ROOT / "tests" / "fixtures" / "models"
+COMMANDS = ["show", "summary", "variables", "run", "check", "scan", "fingerprint"]
+
+
+def _modules_after(code: str) -> set[str]:
+    """Top-level modules loaded by ``code`` in a fresh interpreter."""
+    probe = (
+        "import sys, json, contextlib, io\n"
+        f"{code}\n"
+        "print(json.dumps(sorted({m.split('.')[0] for m in sys.modules})))"
+    )
+    env = {"PYTHONPATH": str(ROOT / "src"), "PATH": "/usr/bin:/bin"}
+    out = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, env=env, check=True
+    ).stdout
+    return set(json.loads(out.splitlines()[-1]))
+
+
+def test_import_smlite_loads_nothing_heavy() -> None:
+    loaded = _modules_after("import smlite")
+    assert not loaded & {"numpy", "google", "rich", "typer", "pydantic"}
+
+
+def test_help_loads_no_library_code() -> None:
+    code = (
+        "from smlite.cli import run\n"
+        "with contextlib.redirect_stdout(io.StringIO()): run(['--help'])"
+    )
+    loaded = _modules_after(code)
+    assert not loaded & {"numpy", "google", "rich", "pydantic"}
+
+
+def test_a_command_does_not_load_pydantic() -> None:
+    pytest.importorskip("typer._coercion", reason="only Typer versions that coerce with pydantic")
+    code = (
+        "from smlite.cli import run\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        f"    assert run(['show', {str(MODELS / 'keras_model')!r}, '--all']) == 0"
+    )
+    assert "pydantic" not in _modules_after(code)
+
+
+def test_help_lists_every_command(capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(["--help"]) == 0
+    out = capsys.readouterr().out
+    for name in COMMANDS:
+        assert f" {name} " in out
+    assert "precommit" not in out  # hidden
+
+
+def test_only_the_named_command_is_registered() -> None:
+    def names(args: list[str]) -> list[str | None]:
+        return [c.name for c in build_app(args).registered_commands]
+
+    assert names(["show", "x"]) == ["show"]
+    assert names(["run", "--help"]) == ["run"]
+    assert names([]) == [*COMMANDS, "precommit"]
+    assert names(["--version"]) == [*COMMANDS, "precommit"]
+    assert names(["shwo"]) == [*COMMANDS, "precommit"]
+
+
+def test_unknown_command(capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(["shwo"]) == 2
+    assert "No such command 'shwo'" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["show", "m", "--format", "xml"], "Invalid value for '--format'"),
+        (["show", "m", "--version", "abc"], "Invalid value for '--version'"),
+        (["show", "m", "--version", "99999999999999999999999"], None),
+        (["check", "m", "--format", "yaml"], "Invalid value for '--format'"),
+    ],
+)
+def test_bad_values_keep_typers_messages(
+    argv: list[str], message: str | None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = run(argv)
+    err = capsys.readouterr().err
+    assert code == 2
+    if message is not None:
+        assert message in err
+    assert "Traceback" not in err
+
+
+def test_values_are_coerced_as_typer_would(capsys: pytest.CaptureFixture[str]) -> None:
+    base = str(MODELS / "serving_base")
+    outputs = []
+    for version in ("1", "+1", "01"):
+        assert run(["show", base, "--version", version, "--format", "json"]) == 0
+        outputs.append(capsys.readouterr())
+    assert outputs[0] == outputs[1] == outputs[2]
+    assert "version 1" in outputs[0].err
+    assert run(["show", base, "--version", "2", "--format", "json"]) == 0
+    assert "version 2" in capsys.readouterr().err
