@@ -16,13 +16,10 @@ MODELS = ROOT / "tests" / "fixtures" / "models"
 COMMANDS = ["show", "summary", "variables", "run", "check", "scan", "fingerprint"]
 
 
-def _modules_after(code: str) -> set[str]:
-    """Top-level modules loaded by ``code`` in a fresh interpreter."""
-    probe = (
-        "import sys, json, contextlib, io\n"
-        f"{code}\n"
-        "print(json.dumps(sorted({m.split('.')[0] for m in sys.modules})))"
-    )
+def _loaded_after(code: str, *, top_level: bool = True) -> set[str]:
+    """The modules loaded by ``code`` in a fresh interpreter (top-level names by default)."""
+    names = "{m.split('.')[0] for m in sys.modules}" if top_level else "set(sys.modules)"
+    probe = f"import sys, json, contextlib, io\n{code}\nprint(json.dumps(sorted({names})))"
     env = {"PYTHONPATH": str(ROOT / "src"), "PATH": "/usr/bin:/bin"}
     out = subprocess.run(
         [sys.executable, "-c", probe], capture_output=True, text=True, env=env, check=True
@@ -31,8 +28,30 @@ def _modules_after(code: str) -> set[str]:
 
 
 def test_import_smlite_loads_nothing_heavy() -> None:
-    loaded = _modules_after("import smlite")
+    loaded = _loaded_after("import smlite")
     assert not loaded & {"numpy", "google", "rich", "typer", "pydantic"}
+
+
+def test_signatures_load_no_graph_code() -> None:
+    """Listing signatures reads meta graph headers only: no graph scanner, numpy or rich."""
+    code = (
+        "import smlite\n"
+        f"with smlite.open({str(MODELS / 'keras_model')!r}) as sm:\n"
+        "    assert [list(s.inputs) for s in sm.meta_graph('serve').signatures.values()]"
+    )
+    loaded = _loaded_after(code, top_level=False)
+    assert "smlite.model.saved_model" in loaded
+    assert not loaded & {"numpy", "rich", "smlite.formats.graph_scan", "smlite.model.object_graph"}
+
+
+def test_listing_variables_loads_no_numpy() -> None:
+    """The listing reads the index only; numpy is for values."""
+    code = (
+        "from smlite.cli import run\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        f"    assert run(['variables', {str(MODELS / 'variables_sharded')!r}]) == 0"
+    )
+    assert "numpy" not in _loaded_after(code)
 
 
 def test_help_loads_no_library_code() -> None:
@@ -40,7 +59,7 @@ def test_help_loads_no_library_code() -> None:
         "from smlite.cli import run\n"
         "with contextlib.redirect_stdout(io.StringIO()): run(['--help'])"
     )
-    loaded = _modules_after(code)
+    loaded = _loaded_after(code)
     assert not loaded & {"numpy", "google", "rich", "pydantic"}
 
 
@@ -51,7 +70,7 @@ def test_a_command_does_not_load_pydantic() -> None:
         "with contextlib.redirect_stdout(io.StringIO()):\n"
         f"    assert run(['show', {str(MODELS / 'keras_model')!r}, '--all']) == 0"
     )
-    assert "pydantic" not in _modules_after(code)
+    assert "pydantic" not in _loaded_after(code)
 
 
 def test_help_lists_every_command(capsys: pytest.CaptureFixture[str]) -> None:

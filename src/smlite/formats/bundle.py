@@ -46,8 +46,6 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Literal
 
-import numpy as np
-
 from smlite import pb
 from smlite.errors import (
     CheckpointNotFoundError,
@@ -717,10 +715,9 @@ def _hashed_lengths(lengths: list[int], big_endian: bool) -> bytes:
     """String lengths as TensorFlow feeds them to the CRC: uint32, or uint64 if larger."""
     if not lengths:
         return b""
-    arr = np.array(lengths, dtype=np.uint64)
     end = ">" if big_endian else "<"
-    if int(arr.max()) <= 0xFFFFFFFF:
-        return arr.astype(f"{end}u4").tobytes()
+    if max(lengths) <= 0xFFFFFFFF:
+        return struct.pack(f"{end}{len(lengths)}I", *lengths)
     return b"".join(struct.pack(f"{end}I" if v <= 0xFFFFFFFF else f"{end}Q", v) for v in lengths)
 
 

@@ -50,10 +50,12 @@ def python_extend(crc: int, data: Buffer) -> int:
     return c ^ _M32
 
 
+_COPY_LIMIT = 1 << 20
+
+
 def _native() -> Callable[[int, Buffer], int] | None:
     try:
         import google_crc32c
-        import numpy as np
     except ImportError:
         return None
     if getattr(google_crc32c, "implementation", "c") != "c":
@@ -62,10 +64,16 @@ def _native() -> Callable[[int, Buffer], int] | None:
 
     def extend_native(crc: int, data: Buffer) -> int:
         # The extension only takes buffers that need no release (bytes, numpy
-        # arrays); a uint8 array view gives it an mmap or memoryview without
-        # copying.
+        # arrays).  Small views (index blocks) are copied; a uint8 array view
+        # gives it a large mmap or memoryview without copying, and numpy is
+        # imported only then, so listing a checkpoint never loads it.
         if not isinstance(data, bytes):
-            data = np.frombuffer(data, dtype=np.uint8)  # type: ignore[assignment]
+            if len(memoryview(data).cast("B")) <= _COPY_LIMIT:
+                data = bytes(data)
+            else:
+                import numpy as np
+
+                data = np.frombuffer(data, dtype=np.uint8)  # type: ignore[assignment]
         return int(native_extend(crc, data))
 
     return extend_native

@@ -496,10 +496,11 @@ class ObjectGraph:
         ``tf.function``s or concrete functions; each child name once (the
         last reference of that name wins, like setting an attribute).
         """
-        if not self.nodes:
+        if not len(self.proto.nodes):
             return ()
         by_name: dict[str, int] = {}
-        for ref in self.root.children:
+        # The root's references straight from the proto: no need to build every node view.
+        for ref in self.proto.nodes[0].children:
             by_name[ref.local_name] = ref.node_id
         out: list[Function] = []
         for name in sorted(by_name):

@@ -14,12 +14,12 @@ from smlite import pb
 from smlite.errors import CorruptFileError, SignatureNotFoundError, TagSetNotFoundError
 from smlite.formats import saved_model as sm_format
 from smlite.formats import wire
-from smlite.formats.graph_scan import GraphScan, OpCalls, OpsScan, scan_graph, scan_ops
 from smlite.model.tensors import TensorInfo
 
 if TYPE_CHECKING:
     from types import TracebackType
 
+    from smlite.formats.graph_scan import GraphScan, OpCalls, OpsScan
     from smlite.model.object_graph import ObjectGraph
     from smlite.model.variables import VariableSet
 
@@ -198,6 +198,8 @@ class MetaGraph:
     def graph_scan(self) -> GraphScan:
         """Node names, ops and function references of the graph and its library."""
         try:
+            from smlite.formats.graph_scan import scan_graph  # only when the graph is asked for
+
             return scan_graph(self._owner._file.graph_bytes(self._raw))
         except wire.WireError as e:
             raise self._damaged(e) from e
@@ -206,6 +208,8 @@ class MetaGraph:
     def _ops_scan(self) -> OpsScan:
         # Op types and calls only: what --list_ops needs, much cheaper than graph_scan.
         try:
+            from smlite.formats.graph_scan import scan_ops
+
             return scan_ops(self._owner._file.graph_bytes(self._raw))
         except wire.WireError as e:
             raise self._damaged(e) from e

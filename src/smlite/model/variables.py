@@ -34,8 +34,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
 from smlite import pb
 from smlite.errors import (
     CorruptFileError,
@@ -49,6 +47,8 @@ from smlite.model.dtypes import DType
 
 if TYPE_CHECKING:
     from types import TracebackType
+
+    import numpy as np
 
     from smlite.model.saved_model import SavedModel
 
@@ -69,6 +69,19 @@ _AGGREGATION = {0: "none", 1: "sum", 2: "mean", 3: "only_first_replica"}
 # byte per element (int4/uint4/int2/uint2/float4 included: verified).
 _SWAP_UNIT = {8: 4, 18: 8}  # complex: each half is byte-swapped on its own
 _NUMPY_DTYPES: dict[int, np.dtype[Any]] = {}
+
+
+def _numpy_dtype_of(tf_dtype: DType) -> np.dtype[Any]:
+    """numpy's dtype for values of ``tf_dtype``; ``object`` for strings and handles."""
+    found = _NUMPY_DTYPES.get(tf_dtype.value)
+    if found is None:
+        import numpy as np
+
+        found = tf_dtype.numpy
+        if found is None:
+            found = np.dtype(object)
+        _NUMPY_DTYPES[tf_dtype.value] = found
+    return found
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,7 +123,6 @@ class Variable:
 
     key: str
     tf_dtype: DType
-    dtype: np.dtype[Any]
     shape: tuple[int, ...]
     nbytes: int
     shard: int | None
@@ -133,6 +145,11 @@ class Variable:
     @property
     def proto(self) -> pb.BundleEntryProto:
         return self.entry.proto
+
+    @property
+    def dtype(self) -> np.dtype[Any]:
+        """The numpy dtype of :meth:`read`'s result (numpy is imported on first use)."""
+        return _numpy_dtype_of(self.tf_dtype)
 
     @property
     def size(self) -> int:
@@ -211,12 +228,6 @@ class VariableSet(Mapping[str, Variable]):
 
     def _make_variable(self, bundle: Bundle, entry: Entry, info: _ObjectInfo | None) -> Variable:
         tf_dtype = DType(entry.dtype)
-        np_dtype = _NUMPY_DTYPES.get(entry.dtype)
-        if np_dtype is None:
-            np_dtype = tf_dtype.numpy
-            if np_dtype is None:
-                np_dtype = np.dtype(object)
-            _NUMPY_DTYPES[entry.dtype] = np_dtype
         if entry.is_sliced:
             nbytes = 0
             for slc in entry.slices:
@@ -229,7 +240,6 @@ class VariableSet(Mapping[str, Variable]):
         return Variable(
             key=entry.key,
             tf_dtype=tf_dtype,
-            dtype=np_dtype,
             shape=entry.shape,
             nbytes=nbytes,
             shard=shard,
@@ -352,6 +362,8 @@ class VariableSet(Mapping[str, Variable]):
         return _decode(b, entry, tf_dtype, verify=verify)
 
     def _assemble(self, entry: Entry, tf_dtype: DType, *, verify: bool) -> np.ndarray:
+        import numpy as np
+
         b = self.bundle
         parts: list[tuple[tuple[tuple[int, int], ...], Entry]] = []
         for slc in entry.slices:
@@ -483,6 +495,8 @@ def _numpy_dtype(b: Bundle, entry: Entry, tf_dtype: DType) -> np.dtype[Any]:
 
 
 def _decode(b: Bundle, entry: Entry, tf_dtype: DType, *, verify: bool) -> np.ndarray:
+    import numpy as np
+
     np_dtype = _numpy_dtype(b, entry, tf_dtype)
     if tf_dtype.value == bundle_format.DT_STRING:
         strings = b.read_strings(entry, verify=verify)
