@@ -264,15 +264,16 @@ def test_bad_format_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None
 def test_show_does_not_parse_graph_for_signatures(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    from smlite.formats import graph_scan
     from smlite.formats import saved_model as fmt
-    from smlite.model import saved_model as model
 
     def boom(*args: object, **kwargs: object) -> None:
         raise AssertionError("the GraphDef was read")
 
     monkeypatch.setattr(fmt.SavedModelFile, "graph_def", boom)
     monkeypatch.setattr(fmt.SavedModelFile, "graph_bytes", boom)
-    monkeypatch.setattr(model, "scan_graph", boom)
+    monkeypatch.setattr(graph_scan, "scan_graph", boom)
+    monkeypatch.setattr(graph_scan, "scan_ops", boom)
     for argv in (
         ["show", str(TF1)],
         ["show", str(TF1), "--tag_set", "serve"],
