@@ -175,6 +175,15 @@ def run_suite(suite: Suite, models: dict[str, Path], smlite: str, samcli: str) -
     rows.append(
         Row("`import smlite` vs `import tensorflow`", ours, theirs, "< 150 ms", ours.wall_s < 0.150)
     )
+    floor = suite.time("import typer, smlite.pb", [py, "-c", "import typer, smlite.pb"])
+    rows.append(
+        Row(
+            "start-up floor: CPython + Typer + protobuf runtime (`import typer, smlite.pb`)",
+            floor,
+            None,
+            note="every command pays this before it reads a byte",
+        )
+    )
     ours = suite.time("smlite --help", [smlite, "--help"])
     # saved_model_cli --help exits 1 (absl), which measure() treats as a failure.
     theirs = suite.time("saved_model_cli --help", ["sh", "-c", f'"{samcli}" --help; true'])

@@ -55,6 +55,7 @@ print(json.dumps({"op_s": time.perf_counter() - t, "bytes": 0, "n": len(rows)}))
 """
 SMLITE_READ = """
 import json, sys, time
+import numpy  # imported before the clock starts, as TensorFlow's own numpy is
 import smlite, smlite.model.variables
 t = time.perf_counter()
 total = 0

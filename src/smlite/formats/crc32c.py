@@ -50,7 +50,7 @@ def python_extend(crc: int, data: Buffer) -> int:
     return c ^ _M32
 
 
-_COPY_LIMIT = 1 << 20
+_COPY_LIMIT = 64 * 1024  # index blocks are about 4 KiB; tensor data goes zero-copy
 
 
 def _native() -> Callable[[int, Buffer], int] | None:
