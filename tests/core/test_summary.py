@@ -222,3 +222,58 @@ def test_wide_output_without_columns(
     # The ragged row keeps both component names on one line in a pipe.
     assert any("PartitionedCall_1:1, PartitionedCall_1:2" in line for line in out.splitlines()), out
     assert os.environ.get("COLUMNS") is None
+
+
+def _model_with_signatures(path: Path, keys: list[str]) -> Path:
+    from smlite import pb
+
+    sm = pb.SavedModel(saved_model_schema_version=1)
+    mg = sm.meta_graphs.add()
+    mg.meta_info_def.tags.append("serve")
+    for i, key in enumerate(keys):
+        sig = mg.signature_def[key]
+        sig.method_name = "tensorflow/serving/predict"
+        for name in ("a", "b", "c", "d", "e")[: 1 + i % 5]:
+            sig.inputs[name].name = f"{name}_{i}:0"
+            sig.inputs[name].dtype = 1
+        sig.outputs["y"].name = f"y_{i}:0"
+        sig.outputs["y"].dtype = 1
+    path.mkdir()
+    (path / "saved_model.pb").write_bytes(sm.SerializeToString())
+    return path
+
+
+def test_many_signatures_are_listed_one_line_each(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from smlite.render.summary import SIGNATURE_TABLES_LIMIT
+
+    keys = [f"sig_{i:03d}" for i in range(SIGNATURE_TABLES_LIMIT + 10)] + ["zz_evil\x1b[2J\nkey"]
+    code, out, _ = _summary(_model_with_signatures(tmp_path / "m", keys), capsys)
+    assert code == 0
+    assert f"{len(keys)} signatures, one line each" in out
+    lines = out.splitlines()
+    header = next(
+        i
+        for i, line in enumerate(lines)
+        if line.split() == ["signature", "method", "inputs", "outputs"]
+    )
+    body = lines[header + 1 : header + 1 + len(keys)]
+    assert [line.split()[0] for line in body[:-1]] == keys[:-1]
+    assert body[0].split()[2:] == ["a", "y"]
+    assert body[4].split()[2:] == ["a,", "b,", "c,", "d,", "...", "(1", "more)", "y"]
+    assert body[-1].split()[0] == r"zz_evil\x1b[2J\nkey"  # escaped: one line, no control codes
+    assert "\x1b" not in out
+    assert all(not line.endswith(" ") for line in lines)
+
+
+def test_few_signatures_get_a_table_each(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from smlite.render.summary import SIGNATURE_TABLES_LIMIT
+
+    keys = [f"sig_{i:03d}" for i in range(SIGNATURE_TABLES_LIMIT)]
+    code, out, _ = _summary(_model_with_signatures(tmp_path / "m", keys), capsys)
+    assert code == 0
+    assert "one line each" not in out
+    assert out.count("signature 'sig_") == len(keys)

@@ -24,12 +24,17 @@ from smlite.model.tensors import TensorInfo
 from smlite.render import json_doc
 from smlite.render.escape import escape, escape_text
 
+#: Above this many signatures in a meta graph, the overview lists them one line
+#: each instead of a table each (rich takes milliseconds per table).
+SIGNATURE_TABLES_LIMIT = 50
+
 if TYPE_CHECKING:
     from rich.console import RenderableType
 
 __all__ = [
     "DirUsage",
     "DiskUsage",
+    "SIGNATURE_TABLES_LIMIT",
     "GraphCounts",
     "VariablesInfo",
     "format_bytes",
@@ -265,6 +270,44 @@ def _signature_table(sig: Signature) -> RenderableType:
     return Group(title, Padding(Group(table, *specs), (0, 0, 0, 4), expand=False))
 
 
+def _names(keys: Sequence[str], most: int = 4) -> str:
+    shown = ", ".join(escape(k) for k in keys[:most])
+    return shown + (f", ... ({len(keys) - most} more)" if len(keys) > most else "")
+
+
+def _signatures_index(sigs: Sequence[Signature], mg: MetaGraph) -> RenderableType:
+    """One line per signature, for meta graphs with too many for a table each."""
+    from rich.console import Group
+    from rich.text import Text
+
+    tags = escape(",".join(sorted(mg.tag_set)))
+    note = Text(
+        f"  {len(sigs)} signatures, one line each (a table each above "
+        f"{SIGNATURE_TABLES_LIMIT}); `smlite show PATH --tag_set {tags} --signature_def KEY` "
+        "shows one in full",
+        style="dim",
+    )
+    # Plain aligned columns in one Text: a rich Table costs about a millisecond a row.
+    rows = [
+        (
+            escape(sig.key),
+            escape(sig.method_name),
+            _names(list(sig.inputs)),
+            _names(list(sig.outputs)),
+        )
+        for sig in sigs
+    ]
+    header = ("signature", "method", "inputs", "outputs")
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(3)]
+    table = Text(no_wrap=True, overflow="ignore")
+    for n, row in enumerate([header, *rows]):
+        table.append("\n    " if n else "    ")
+        styles = ("bold", "bold", "bold", "bold") if n == 0 else ("cyan", "dim", "", "")
+        for i, (cell, style) in enumerate(zip(row, styles, strict=True)):
+            table.append(cell.ljust(widths[i]) + "  " if i < 3 else cell, style=style)
+    return Group(note, table)
+
+
 def _count(n: int | None, noun: str) -> str:
     return f"{n} {noun}" + ("" if n == 1 else "s")
 
@@ -310,9 +353,13 @@ def _meta_graph_renderables(mg: MetaGraph) -> list[RenderableType]:
     internal = [s for s in mg.signatures.values() if s.is_internal]
     if not public:
         out.append(Text("  no signatures", style="dim"))
-    for sig in public:
+    if len(public) > SIGNATURE_TABLES_LIMIT:
         out.append(Text(""))
-        out.append(_signature_table(sig))
+        out.append(_signatures_index(public, mg))
+    else:
+        for sig in public:
+            out.append(Text(""))
+            out.append(_signature_table(sig))
     for sig in internal:
         out.append(_internal_line(sig))
     out.extend(_functions_lines(mg))
