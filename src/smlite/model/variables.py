@@ -476,11 +476,10 @@ def _readable(dtype: DType) -> bool:
 
 
 def _numpy_dtype(b: Bundle, entry: Entry, tf_dtype: DType) -> np.dtype[Any]:
-    np_dtype = _NUMPY_DTYPES.get(tf_dtype.value)
-    if np_dtype is not None and np_dtype.kind != "O" and not tf_dtype.is_ref:
+    np_dtype = _numpy_dtype_of(tf_dtype)
+    if np_dtype.kind != "O" and not tf_dtype.is_ref:
         return np_dtype
-    np_dtype = tf_dtype.numpy
-    if np_dtype is None or tf_dtype.is_ref or not _readable(tf_dtype):
+    if tf_dtype.is_ref or not _readable(tf_dtype):
         what = (
             "a variant (an arbitrary C++ object)"
             if tf_dtype.value == bundle_format.DT_VARIANT
