@@ -68,7 +68,7 @@ def _native() -> Callable[[int, Buffer], int] | None:
         # gives it a large mmap or memoryview without copying, and numpy is
         # imported only then, so listing a checkpoint never loads it.
         if not isinstance(data, bytes):
-            if len(memoryview(data).cast("B")) <= _COPY_LIMIT:
+            if memoryview(data).nbytes <= _COPY_LIMIT:
                 data = bytes(data)
             else:
                 import numpy as np
