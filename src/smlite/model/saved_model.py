@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -40,6 +40,7 @@ _INTERNAL_SIGNATURES = frozenset({INIT_OP_SIGNATURE_KEY, TRAIN_OP_SIGNATURE_KEY}
 #: The TF1 collection holding Any-packed AssetFileDefs (constants.ASSETS_KEY).
 _ASSETS_COLLECTION = "saved_model_assets"
 V = TypeVar("V")
+S = TypeVar("S")
 
 
 def parse_tag_set(tags: str | Iterable[str]) -> frozenset[str]:
@@ -197,30 +198,28 @@ class MetaGraph:
     @cached_property
     def graph_scan(self) -> GraphScan:
         """Node names, ops and function references of the graph and its library."""
-        try:
-            from smlite.formats.graph_scan import scan_graph  # only when the graph is asked for
+        from smlite.formats.graph_scan import scan_graph  # only when the graph is asked for
 
-            return scan_graph(self._owner._file.graph_bytes(self._raw))
-        except wire.WireError as e:
-            raise self._damaged(e) from e
+        return self._scanned(scan_graph)
 
     @cached_property
     def _ops_scan(self) -> OpsScan:
         # Op types and calls only: what --list_ops needs, much cheaper than graph_scan.
+        from smlite.formats.graph_scan import scan_ops
+
+        return self._scanned(scan_ops)
+
+    def _scanned(self, scan: Callable[[wire.Buffer], S]) -> S:
+        """``scan`` over the serialized GraphDef; its WireError as a located CorruptFileError."""
         try:
-            from smlite.formats.graph_scan import scan_ops
-
-            return scan_ops(self._owner._file.graph_bytes(self._raw))
+            return scan(self._owner._file.graph_bytes(self._raw))
         except wire.WireError as e:
-            raise self._damaged(e) from e
-
-    def _damaged(self, e: wire.WireError) -> CorruptFileError:
-        offset = self._raw.graph_spans[0][0] + e.offset if self._raw.graph_spans else None
-        return CorruptFileError(
-            f"the GraphDef of meta graph #{self.index} is damaged: {e}",
-            path=self._owner.file,
-            offset=offset,
-        )
+            offset = self._raw.graph_spans[0][0] + e.offset if self._raw.graph_spans else None
+            raise CorruptFileError(
+                f"the GraphDef of meta graph #{self.index} is damaged: {e}",
+                path=self._owner.file,
+                offset=offset,
+            ) from e
 
     def graph_bytes(self) -> bytes | memoryview:
         """The serialized GraphDef (a view into the memory-mapped file for binary models)."""
