@@ -17,9 +17,13 @@ from __future__ import annotations
 import importlib
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING
 
 import typer
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 EXIT_OK = 0
 EXIT_FINDINGS = 1
@@ -68,6 +72,22 @@ def build_app(args: Sequence[str] = ()) -> typer.Typer:
     for name in modules:
         importlib.import_module(f"smlite.cli.{name}").register(app)
     return app
+
+
+def refuse_write_inside(target: Path, model_dirs: Iterable[Path | None]) -> None:
+    """Raise unless ``target`` lies outside every model directory given.
+
+    smlite never writes into a model, not even a file the user asked for by name.
+    """
+    from smlite.errors import SmliteError
+
+    resolved = target.resolve()
+    for folder in model_dirs:
+        if folder is not None and folder.is_dir() and resolved.is_relative_to(folder.resolve()):
+            raise SmliteError(
+                f"{target}: refusing to write inside the SavedModel directory {folder}; "
+                "write it somewhere else"
+            )
 
 
 def error(message: str) -> None:

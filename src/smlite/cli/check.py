@@ -118,23 +118,6 @@ def run_checks(
     return reports
 
 
-def _refuse_output_in_models(output: Path, reports: Sequence[ModelReport]) -> None:
-    """smlite never writes into a model directory, not even a report asked for with -o."""
-    from smlite.errors import SmliteError
-
-    target = output.resolve()
-    for r in reports:
-        for folder in (r.path, r.model_dir):
-            if folder is None:
-                continue
-            root = folder.resolve()
-            if root.is_dir() and target.is_relative_to(root):
-                raise SmliteError(
-                    f"-o {output}: refusing to write the report inside the checked model "
-                    f"directory {folder}; write it somewhere else"
-                )
-
-
 class _progress_bar:
     """A rich progress bar on stderr for the variable checksums, when stderr is a terminal."""
 
@@ -186,7 +169,9 @@ def write_reports(
 
     base = Path.cwd()
     if output is not None:
-        _refuse_output_in_models(Path(output), reports)
+        from smlite.cli import refuse_write_inside
+
+        refuse_write_inside(Path(output), (f for r in reports for f in (r.path, r.model_dir)))
     if format_ is FindingsFormat.text:
         from rich.console import Console
 

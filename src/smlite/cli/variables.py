@@ -213,12 +213,9 @@ def _target(out: Path, vs: VariableSet, *, overwrite: bool) -> Iterator[Path]:
     from smlite.errors import SmliteError
 
     if vs.kind == "saved_model":
-        model_dir = vs.prefix.parent.parent  # <model>/variables/variables
-        if out.resolve().is_relative_to(model_dir.resolve()):
-            raise SmliteError(
-                f"{out}: refusing to write inside the SavedModel directory {model_dir}; "
-                "write it somewhere else"
-            )
+        from smlite.cli import refuse_write_inside
+
+        refuse_write_inside(out, [vs.prefix.parent.parent])  # <model>/variables/variables
     if out.resolve() in _protected(vs):
         raise SmliteError(f"{out}: refusing to write over a file of the checkpoint itself")
     if out.is_dir():
