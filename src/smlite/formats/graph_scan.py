@@ -91,7 +91,7 @@ def scan_ops(buf: wire.Buffer) -> OpsScan:
     need no more), several times faster.  Raises :class:`wire.WireError` on bad bytes.
     """
     if len(buf) <= _WHOLE_PARSE_LIMIT:
-        graph_def = _parse(pb.GraphDef, buf, 0, len(buf))
+        graph_def = node_scan.parse_or_none(pb.GraphDef, buf, 0, len(buf))
         if graph_def is not None:
             return OpsScan(
                 _parsed_op_calls(graph_def.node),
@@ -113,27 +113,13 @@ def scan_ops(buf: wire.Buffer) -> OpsScan:
                     continue
                 parsed = None
                 if g.end - g.start <= _WHOLE_PARSE_LIMIT:
-                    parsed = _parse(pb.FunctionDef, buf, g.start, g.end)
+                    parsed = node_scan.parse_or_none(pb.FunctionDef, buf, g.start, g.end)
                 if parsed is not None:
                     functions[parsed.signature.name] = _parsed_op_calls(parsed.node_def)
                 else:
                     fn = node_scan.scan_function(buf, g.start, g.end)
                     functions[fn.name] = _node_op_calls(fn.nodes)
     return OpsScan(_node_op_calls(nodes), functions)
-
-
-def _parse(message: Any, buf: wire.Buffer, start: int, end: int) -> Any:
-    """``message`` decoded from ``buf[start:end]``, or None where protobuf rejects it.
-
-    Rejected bytes (invalid UTF-8 in a name, damage) go to the wire scanner,
-    which reads what can be read and reports damage with its offset.
-    """
-    from google.protobuf.message import DecodeError
-
-    try:
-        return message.FromString(buf[start:end])
-    except (DecodeError, ValueError):
-        return None
 
 
 def _parsed_op_calls(nodes: Iterable[Any]) -> OpCalls:

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from smlite.formats import wire
 
@@ -36,7 +37,15 @@ from smlite.formats import wire
 # the wire scanner, which skips their payload without copying it.
 _FAST_NODE_LIMIT = 256 * 1024
 
-__all__ = ["FunctionNodes", "GraphNodes", "Node", "scan_function", "scan_node", "scan_nodes"]
+__all__ = [
+    "FunctionNodes",
+    "GraphNodes",
+    "Node",
+    "parse_or_none",
+    "scan_function",
+    "scan_node",
+    "scan_nodes",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,6 +134,20 @@ def _node(buf: wire.Buffer, start: int, end: int, string_attrs: frozenset[str]) 
     return _scanned_node(buf, start, end, string_attrs)
 
 
+def parse_or_none(message: Any, buf: wire.Buffer, start: int, end: int) -> Any:
+    """``message`` decoded from ``buf[start:end]`` by protobuf, or None where it rejects them.
+
+    Rejected bytes (invalid UTF-8 in a name, damage) are for the wire scanner,
+    which reads what can be read and reports damage with its offset.
+    """
+    from google.protobuf.message import DecodeError
+
+    try:
+        return message.FromString(buf[start:end])
+    except (DecodeError, ValueError):
+        return None
+
+
 def _parsed_node(
     buf: wire.Buffer, start: int, end: int, string_attrs: frozenset[str]
 ) -> Node | None:
@@ -136,13 +159,10 @@ def _parsed_node(
     Attributes are visited in key order: the order in which TensorFlow
     serializes a map.
     """
-    from google.protobuf.message import DecodeError
-
     from smlite import pb
 
-    try:
-        msg = pb.NodeDef.FromString(bytes(buf[start:end]))
-    except (DecodeError, ValueError):
+    msg = parse_or_none(pb.NodeDef, buf, start, end)
+    if msg is None:
         return None
     funcs: list[tuple[str, str]] = []
     strings: list[tuple[str, tuple[bytes, ...]]] = []
