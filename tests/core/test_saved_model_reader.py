@@ -492,3 +492,21 @@ def test_asset_file_def_wins_over_the_collection(tmp_path: Path) -> None:
     with smlite.open(model) as handle:
         assert [a.filename for a in handle.meta_graphs[0].assets] == ["new.txt"]
         assert handle.meta_graphs[0].assets[0].path == model / "assets" / "new.txt"
+
+
+@pytest.mark.parametrize(
+    ("text", "release"),
+    [
+        ("2.14.1", (2, 14, 1)),
+        ("2.15.0-rc1", (2, 15, 0)),
+        ("1.15", (1, 15, 0)),
+        ("v2.3.0", (2, 3, 0)),
+        ("2.21.0+local", (2, 21, 0)),
+        ("", None),
+        ("unknown", None),
+    ],
+)
+def test_parse_tf_release(text: str, release: tuple[int, int, int] | None) -> None:
+    from smlite.model.saved_model import parse_tf_release
+
+    assert parse_tf_release(text) == release

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -31,6 +32,7 @@ __all__ = [
     "INIT_OP_SIGNATURE_KEY",
     "TRAIN_OP_SIGNATURE_KEY",
     "parse_tag_set",
+    "parse_tf_release",
 ]
 
 #: Signatures TensorFlow adds for its own use (not callable entry points).
@@ -47,6 +49,21 @@ def parse_tag_set(tags: str | Iterable[str]) -> frozenset[str]:
     """``"serve,gpu"`` or ``["serve", "gpu"]`` to a tag set; empty tags are dropped."""
     items = tags.split(",") if isinstance(tags, str) else list(tags)
     return frozenset(t.strip() for t in items if t and t.strip())
+
+
+_RELEASE_RE = re.compile(r"\s*v?(\d+)\.(\d+)(?:\.(\d+))?")
+
+
+def parse_tf_release(text: str) -> tuple[int, int, int] | None:
+    """``"2.14.1"``, ``"2.15.0-rc1"``, ``"1.15.5"`` -> ``(major, minor, patch)``; None if unknown.
+
+    The text is ``meta_info_def.tensorflow_version`` as the writing TensorFlow
+    recorded it (``tf.__version__``); pre-release and local suffixes are ignored.
+    """
+    m = _RELEASE_RE.match(text or "")
+    if m is None:
+        return None
+    return int(m.group(1)), int(m.group(2)), int(m.group(3) or 0)
 
 
 def _ro(mapping: dict[str, V]) -> Mapping[str, V]:
@@ -141,6 +158,15 @@ class MetaGraph:
     @property
     def tensorflow_version(self) -> str:
         return self._raw.header.meta_info_def.tensorflow_version
+
+    @property
+    def tensorflow_release(self) -> tuple[int, int, int] | None:
+        """The writing TensorFlow release as ``(major, minor, patch)``; None when not recorded.
+
+        Rules about what TensorFlow writes (fingerprint.pb, generated functions)
+        depend on the writing release and key on this one reading of it.
+        """
+        return parse_tf_release(self.tensorflow_version)
 
     @property
     def tensorflow_git_version(self) -> str:
