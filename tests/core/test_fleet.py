@@ -87,7 +87,7 @@ def test_local_processes_give_the_same_results(generated: tuple) -> None:
 
 
 def test_scan_and_fingerprint_commands(generated: tuple) -> None:
-    root, expected = generated
+    root, _ = generated
     scans = list(fleet.audit([str(root)], options=fleet.AuditOptions(command="scan"), jobs=1))
     assert {r.command for r in scans} == {"scan"}
     # scan reads the graph only: damaged variables are not its business.

@@ -157,9 +157,7 @@ def discover(
         top = storage.as_path(root, storage_options=options, settings=settings)
         # A remote prefix is listed whole in one call (its listings are then cached);
         # only an empty answer needs the question "does it exist at all".
-        listed = (
-            bool(top.store.find(top)) if recursive and isinstance(top, storage.RemotePath) else False
-        )
+        listed = recursive and isinstance(top, storage.RemotePath) and bool(top.store.find(top))
         if not listed and not storage.exists(top):
             raise SmliteError(f"{root}: no such file or directory", path=root)
         if not recursive:
