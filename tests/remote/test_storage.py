@@ -12,7 +12,7 @@ from smlite.errors import NotASavedModelError, SmliteError
 from smlite.formats import storage
 from smlite.formats.remote import RemoteError, RemoteSource, Store
 from tests.remote.conftest import BUCKET, MODELS
-from tests.support.http_server import ModelServer, VirtualFile
+from tests.support.http_server import Fault, ModelServer, VirtualFile
 from tests.support.s3_server import LoggedMotoServer
 
 MODEL = "module_multi_signature"
@@ -240,3 +240,33 @@ def test_local_root_of_file_url_is_read_by_fsspec(tmp_path: Path) -> None:
     assert isinstance(root, storage.RemotePath)
     with storage.open_source(root / "a.bin") as src:
         assert src.read(2, 5) == b"234"
+
+
+# -- streaming shards: large sequential ranges, files in parallel -------------------------
+
+
+def test_streaming_four_files_in_parallel_windows() -> None:
+    from smlite.formats.stream import run_parallel, stream_spans
+
+    size, window = 8 << 20, 2 << 20
+    files = {f"s{i}.bin": VirtualFile([bytes([i]) * size]) for i in range(4)}
+    faults = {name: Fault(stall=0.2) for name in files}
+    with ModelServer(files=files, faults=faults) as server:
+
+        def job(name: str) -> tuple[str, int]:
+            src = storage.open_source(storage.as_path(f"{server.url}/{name}"))
+            spans = [(i * 1024, (i + 1) * 1024) for i in range(size // 1024)]
+            total = sum(len(p) for _, p, _ in stream_spans(src, spans, window=window))
+            return name, total
+
+        with storage.measure() as stats:
+            got = dict(run_parallel([lambda n=n: job(n) for n in files], workers=4))
+        assert got == dict.fromkeys(files, size)
+        gets = server.requests("GET")
+        assert len(gets) == 4 * (size // window)
+        # Windows in order; the last asks one byte past the announced end (see _fetch).
+        assert {g.range for g in gets if g.path == "/s0.bin"} == {
+            f"bytes={k * window}-{(k + 1) * window - (k < 3)}" for k in range(size // window)
+        }
+        assert stats.requests == len(gets) and stats.bytes == 4 * size
+        assert server.max_in_flight() >= 2  # the shards were read at the same time

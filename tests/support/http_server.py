@@ -83,6 +83,8 @@ class Request:
     status: int = 0
     body_bytes: int = 0
     done: bool = False
+    started: float = field(default_factory=time.monotonic)
+    finished: float = 0.0
 
 
 class ModelServer:
@@ -142,6 +144,18 @@ class ModelServer:
         self.settle()
         with self._lock:
             return [r for r in self.log if r.method == method and r.path.startswith(under)]
+
+    def max_in_flight(self, method: str = "GET") -> int:
+        """The most requests that were being answered at the same moment."""
+        events = sorted(
+            [(r.started, 1) for r in self.requests(method)]
+            + [(r.finished, -1) for r in self.requests(method)]
+        )
+        best = current = 0
+        for _, step in events:
+            current += step
+            best = max(best, current)
+        return best
 
     def clear_log(self) -> None:
         with self._lock:
@@ -232,6 +246,7 @@ def _make_handler(server: ModelServer) -> type[BaseHTTPRequestHandler]:
             try:
                 self._serve(head=head)
             finally:
+                self.entry.finished = time.monotonic()
                 self.entry.done = True
 
         def _error(self, status: int) -> None:
