@@ -34,6 +34,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import bench_fleet
 import bench_show
 import bench_variables
 from _harness import Timing, machine, measure
@@ -328,6 +329,7 @@ def main() -> None:
     start = time.perf_counter()
     run_suite(suite, models, smlite_bin, samcli)
     text = report(suite)
+    text += bench_fleet.section(args.runs)
     text += f"Suite ran in {(time.perf_counter() - start) / 60:.1f} min.\n"
     args.out.write_text(text)
     if args.readme:
