@@ -194,3 +194,10 @@ def test_detached_store_reports_the_url_in_its_error() -> None:
     with pytest.raises(RemoteError) as info:
         storage.listdir(p)
     assert info.value.url == "gs://b/m" and info.value.reason == "failed"
+
+
+def test_read_bytes_of_a_missing_local_file(tmp_path: Path) -> None:
+    (tmp_path / "f").write_bytes(b"abc")
+    assert storage.read_bytes(tmp_path / "f") == b"abc"
+    with pytest.raises(NotASavedModelError, match="no such file"):
+        storage.read_bytes(tmp_path / "missing")

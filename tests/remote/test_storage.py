@@ -270,3 +270,19 @@ def test_streaming_four_files_in_parallel_windows() -> None:
         }
         assert stats.requests == len(gets) and stats.bytes == 4 * size
         assert server.max_in_flight() >= 2  # the shards were read at the same time
+
+
+def test_http_without_index_pages_reads_files_by_name() -> None:
+    with ModelServer(MODELS, index_pages=False) as server:
+        model = storage.as_path(f"{server.url}/{MODEL}")
+        pb = model / "saved_model.pb"
+        index = model / "variables" / "variables.index"
+        assert pb.is_file() and index.is_file()
+        assert not (model / "saved_model.pbtxt").exists()
+        assert storage.read_bytes(index) == INDEX
+        # Each folder's missing index page is asked for once, then files by HEAD.
+        folders = {f"/{MODEL}", f"/{MODEL}/variables"}
+        folder_gets = [g.path for g in server.requests("GET") if g.path in folders]
+        assert sorted(folder_gets) == sorted(folders)
+        with pytest.raises(NotASavedModelError):
+            storage.listdir(model)

@@ -98,6 +98,7 @@ class ModelServer:
         ranges: bool = True,
         faults: dict[str, Fault] | None = None,
         prefixes: dict[str, Path] | None = None,
+        index_pages: bool = True,
     ) -> None:
         self.root = root
         self.files = {k.strip("/"): v for k, v in (files or {}).items()}
@@ -105,6 +106,8 @@ class ModelServer:
         self.faults = {k.strip("/"): v for k, v in (faults or {}).items()}
         #: Extra trees served under a URL prefix (the same folder may appear many times).
         self.prefixes = {k.strip("/"): v for k, v in (prefixes or {}).items()}
+        #: Without index pages a folder URL answers 404, as object-store gateways often do.
+        self.index_pages = index_pages
         self.log: list[Request] = []
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
@@ -276,6 +279,9 @@ def _make_handler(server: ModelServer) -> type[BaseHTTPRequestHandler]:
                 self._error(404)
                 return
             if found is FOLDER or (isinstance(found, Path) and found.is_dir()):
+                if not server.index_pages:
+                    self._error(404)
+                    return
                 self._folder(rel, head=head)
                 return
             assert isinstance(found, (Path, VirtualFile, bytes))

@@ -26,7 +26,6 @@ three requests.  Listings use fsspec's own directory cache as well as ours.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import threading
 import time
 from collections.abc import Iterator, Mapping
@@ -189,6 +188,7 @@ class Store:
         self._root_url = root_url.rstrip("/") or root_url
         self._listings: dict[str, dict[str, DirEntry]] = {}
         self._infos: dict[str, dict[str, Any] | None] = {}
+        self._unlistable: set[str] = set()
         self._lock = threading.Lock()
         #: The root location the store was opened for.
         self.root = RemotePath(self, self._root_path)
@@ -379,13 +379,16 @@ class Store:
         entry = self._from_listing(path)
         if entry is not False:
             return None if entry is None else entry.kind  # type: ignore[return-value]
-        if not _dirs_by_info(self.fs):
+        parent = self.parent(path)
+        if not _dirs_by_info(self.fs) and parent not in self._unlistable:
             # An http server names folders only in its index pages: read the parent's.
-            with contextlib.suppress(SmliteError):
-                self.listdir(RemotePath(self, self.parent(path)))
-                entry = self._from_listing(path)
-                if entry is not False:
-                    return None if entry is None else entry.kind  # type: ignore[return-value]
+            try:
+                self.listdir(RemotePath(self, parent))
+            except SmliteError:
+                self._unlistable.add(parent)  # no index page there: ask about the path itself
+            entry = self._from_listing(path)
+            if entry is not False:
+                return None if entry is None else entry.kind  # type: ignore[return-value]
         info = self._info(path)
         if info is None:
             return None

@@ -190,18 +190,6 @@ class Stats:
         with self._lock:
             self.retries += 1
 
-    def merge(self, other: Stats) -> None:
-        with self._lock:
-            self.requests += other.requests
-            self.list_requests += other.list_requests
-            self.bytes += other.bytes
-            self.retries += other.retries
-            for url, f in other.files.items():
-                mine = self.files.setdefault(url, FileStats())
-                mine.requests += f.requests
-                mine.bytes += f.bytes
-                mine.whole_file = mine.whole_file or f.whole_file
-
     @property
     def whole_files(self) -> tuple[str, ...]:
         """Files fetched whole because the server ignored Range."""
@@ -492,7 +480,7 @@ def read_bytes(path: AnyPath) -> bytes:
     try:
         data = p.read_bytes()
     except FileNotFoundError:
-        raise
+        raise NotASavedModelError(f"{p}: no such file", path=p) from None
     except OSError as e:
         raise SmliteError(f"{p}: cannot read: {e.strerror or e}", path=p) from e
     record_read(str(p), len(data), requests=0)
