@@ -1,0 +1,149 @@
+"""Variables compared by checkpoint key, their values decided from the index alone.
+
+Every tensor's entry in ``variables.index`` stores its size and the CRC32C
+of its bytes.  Equal size and checksum mean equal values (a collision has
+odds of 2**-32 per changed variable); different ones mean new values.  So
+without ``values=True`` no variable data is read.  With it, the variables
+whose checksums differ are read from both sides (zero-copy views of the
+memory-mapped shards) and measured (:func:`smlite.model.diff.values.value_stats`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from smlite.model.diff.recorder import Recorder, location
+from smlite.model.diff.records import ValueStats
+from smlite.model.diff.values import value_stats
+from smlite.model.variables import Variable, VariableSet
+
+__all__ = ["compare_variables"]
+
+Digest = tuple[tuple[str, int, int | None], ...]
+
+
+def _digest(vs: VariableSet, var: Variable) -> Digest:
+    """Size and stored CRC32C of the variable's bytes (of each slice when partitioned)."""
+    if not var.partitions:
+        return (("", var.nbytes, var.crc),)
+    bundle = vs.bundle
+    parts = []
+    for slc in var.entry.slices:
+        sub = bundle.slice_entry(var.entry, slc)
+        parts.append((str(slc), sub.size, sub.crc32c))
+    return tuple(parts)
+
+
+def _shape_text(var: Variable) -> str:
+    return "(" + ", ".join(str(d) for d in var.shape) + ("," if len(var.shape) == 1 else "") + ")"
+
+
+def _describe(var: Variable) -> str:
+    return f"{var.tf_dtype.name} {_shape_text(var)}"
+
+
+def compare_variables(
+    old: VariableSet,
+    new: VariableSet,
+    rec: Recorder,
+    *,
+    values: bool = False,
+    progress: Callable[[int], None] | None = None,
+) -> None:
+    """Keys added and removed, dtype and shape changes, values that changed."""
+    same_order = old.big_endian == new.big_endian
+    if not same_order and not values:
+        rec.note(
+            "the two variable sets are stored in different byte orders, so their checksums "
+            "cannot tell whether values changed; compare them with --values"
+        )
+    for key in sorted(set(old) | set(new)):
+        path = location(("variables", key))
+        # VariableSet.__getitem__ also finds object paths, and raises a non-KeyError.
+        a, b = _lookup(old, key), _lookup(new, key)
+        if b is None:
+            assert a is not None
+            rec.add(
+                "variable-removed",
+                path,
+                f"variable {_name(a)} ({_describe(a)}) was removed",
+                old=_describe(a),
+            )
+            continue
+        if a is None:
+            rec.add(
+                "variable-added",
+                path,
+                f"variable {_name(b)} ({_describe(b)}) was added",
+                new=_describe(b),
+            )
+            continue
+        layout = (
+            ("dtype", a.tf_dtype.name, b.tf_dtype.name),
+            ("shape", _shape_text(a), _shape_text(b)),
+        )
+        for what, before, after in layout:
+            if before != after:
+                rec.add(
+                    f"variable-{what}-changed",
+                    path,
+                    f"variable {_name(b)} {what} {before} became {after}",
+                    old=before,
+                    new=after,
+                )
+        if a.tf_dtype != b.tf_dtype or a.shape != b.shape:
+            continue
+        digest_a, digest_b = _digest(old, a), _digest(new, b)
+        if same_order and digest_a == digest_b:
+            continue
+        stats: ValueStats | None = None
+        if values:
+            stats = _measure(old, new, key)
+            if progress is not None:
+                progress(a.nbytes + b.nbytes)
+            if stats is not None and stats.changed == 0:
+                continue  # only the byte order or layout differed
+        elif not same_order:
+            continue
+        rec.add(
+            "variable-values-changed",
+            path,
+            f"variable {_name(b)} holds other values{_stats_text(stats)}",
+            old=_digest_text(digest_a),
+            new=_digest_text(digest_b),
+            values=stats,
+        )
+
+
+def _lookup(vs: VariableSet, key: str) -> Variable | None:
+    return vs[key] if key in vs else None  # noqa: SIM401 (get() raises a non-KeyError)
+
+
+def _digest_text(digest: Digest) -> str:
+    if len(digest) == 1 and not digest[0][0]:
+        _, size, crc = digest[0]
+        return f"{size} bytes, crc32c {crc:#010x}" if crc is not None else f"{size} bytes"
+    return f"{len(digest)} slices, {sum(size for _, size, _ in digest)} bytes"
+
+
+def _name(var: Variable) -> str:
+    return repr(var.object_path or var.key)
+
+
+def _measure(old: VariableSet, new: VariableSet, key: str) -> ValueStats | None:
+    """Value statistics, or None for dtypes smlite cannot read (variants, resources)."""
+    a = old[key]
+    if a.dtype.kind == "O" and a.tf_dtype.numpy is None:
+        return None
+    return value_stats(old.read(key, verify=True), new.read(key, verify=True))
+
+
+def _stats_text(stats: ValueStats | None) -> str:
+    if stats is None:
+        return ""
+    parts = [f"{stats.changed:,} of {stats.elements:,} elements changed"]
+    if stats.max_abs_diff is not None:
+        parts.append(f"max |diff| {stats.max_abs_diff:.6g}")
+    if stats.relative_l2 is not None:
+        parts.append(f"relative L2 change {stats.relative_l2:.6g}")
+    return " (" + ", ".join(parts) + ")"
