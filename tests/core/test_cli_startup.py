@@ -13,7 +13,7 @@ from smlite.cli import build_app, run
 
 ROOT = Path(__file__).resolve().parents[2]
 MODELS = ROOT / "tests" / "fixtures" / "models"
-COMMANDS = ["show", "summary", "variables", "run", "check", "scan", "fingerprint"]
+COMMANDS = ["show", "summary", "variables", "run", "check", "scan", "fingerprint", "diff"]
 
 
 def _loaded_after(code: str, *, top_level: bool = True) -> set[str]:

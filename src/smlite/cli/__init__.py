@@ -3,7 +3,7 @@
 This package is the only place that prints and chooses exit codes:
 
 * 0 — success;
-* 1 — the command ran and found problems (``check``, ``scan``);
+* 1 — the command ran and found problems (``check``, ``scan``, breaking changes for ``diff``);
 * 2 — smlite could not do what was asked (bad flags, missing or unreadable
   model, damaged file); the message goes to stderr, never a traceback.
 
@@ -32,7 +32,8 @@ EXIT_ERROR = 2
 #: Command name -> the module of smlite.cli that defines it, in --help order.
 _COMMANDS = {
     "show": "show", "summary": "summary", "variables": "variables", "run": "run_signature",
-    "check": "check", "scan": "scan", "fingerprint": "fingerprint", "precommit": "precommit",
+    "check": "check", "scan": "scan", "fingerprint": "fingerprint", "diff": "diff",
+    "precommit": "precommit",
 }  # fmt: skip
 
 
