@@ -340,3 +340,17 @@ def test_pre_commit_hook_runs_the_diff(tmp_path: Path, capsys: pytest.CaptureFix
     edit_model(base / "2", _drop_array_input)
     code, out, _ = _run([*entry, str(base)], capsys)
     assert code == 1 and "signature-removed" in out
+
+
+def test_model_files_and_text_format(capsys: pytest.CaptureFixture[str]) -> None:
+    text = MODELS / "tf1_pbtxt"
+    code, out, _ = _run(
+        ["diff", str(text / "saved_model.pbtxt"), str(text), "--format", "json"], capsys
+    )
+    doc = json.loads(out)
+    assert code == 0 and doc["changes"] == [] and doc["verdict"]["code"] == "identical"
+    assert doc["old"]["file"].endswith("saved_model.pbtxt")
+    code, out, _ = _run(
+        ["diff", str(text), str(MODELS / "tf1_multi_tag"), "--tag_set", "serve"], capsys
+    )
+    assert code == 1 and "  predict-method-name-changed  " in out
