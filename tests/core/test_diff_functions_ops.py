@@ -6,7 +6,6 @@ from pathlib import Path
 
 import pytest
 
-import smlite.model.diff.ops as diff_ops
 from smlite import pb
 from smlite.model.diff import Diff, Severity, diff
 from smlite.model.policy import Policy
@@ -116,7 +115,7 @@ def test_stock_op_added_is_info_and_scan_is_not_needed(
     def no_scan(*args: object, **kwargs: object) -> object:
         raise AssertionError("a stock op needs no scan")
 
-    monkeypatch.setattr(diff_ops, "scan_meta_graph", no_scan)
+    monkeypatch.setattr("smlite.model.scan.scan_meta_graph", no_scan)
     added, removed = both_ways(tmp_path, _add_node("Abs"))
     assert only(added) == ("op-added", N, "meta_graph[serve]/op[Abs]")
     assert only(removed) == ("op-removed", N, "meta_graph[serve]/op[Abs]")

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from smlite.errors import TagSetNotFoundError
 from smlite.model.diff.assets import compare_assets
@@ -40,7 +41,9 @@ from smlite.model.diff.variables import compare_variables
 from smlite.model.diff.verdict import model_verdict, variables_verdict
 from smlite.model.policy import Policy, find_policy
 from smlite.model.saved_model import MetaGraph, SavedModel, parse_tag_set
-from smlite.model.scan import OpRegistry
+
+if TYPE_CHECKING:
+    from smlite.model.scan import OpRegistry
 
 __all__ = [
     "FAIL_ON",
@@ -87,12 +90,6 @@ def diff(
     try:
         if policy is None:
             policy = find_policy(new_side.info.model_dir or new_side.info.path)
-        if registry is None:
-            registry = (
-                OpRegistry.from_file(policy.ops_from)
-                if policy.ops_from is not None
-                else OpRegistry.default()
-            )
         a, b = old_side.model, new_side.model
         diff_policy = DiffPolicy.from_policy(policy)
         rec = Recorder(diff_policy, variables_only=a is None or b is None)
@@ -138,7 +135,7 @@ def _compare_models(
     *,
     tag_set: str | None,
     policy: Policy,
-    registry: OpRegistry,
+    registry: OpRegistry | None,
 ) -> None:
     a, b = _by_tag_set(old), _by_tag_set(new)
     keys = set(a) | set(b)

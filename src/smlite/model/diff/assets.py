@@ -10,7 +10,6 @@ unreadable, or not inside the model's ``assets/`` folder (a name with
 
 from __future__ import annotations
 
-import hashlib
 import os
 from pathlib import Path
 
@@ -49,6 +48,8 @@ def _size(path: Path | None) -> int | None:
 
 
 def _sha256(path: Path) -> str | None:
+    import hashlib
+
     digest = hashlib.sha256()
     try:
         with open(path, "rb") as f:

@@ -12,17 +12,32 @@ only stock ones, reads each graph once (its op types, :attr:`MetaGraph.all_ops`)
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from smlite.model.diff.recorder import Recorder, location
 from smlite.model.policy import Policy
 from smlite.model.rules import Severity as RuleSeverity
 from smlite.model.saved_model import MetaGraph, SavedModel
-from smlite.model.scan import OP_RISKS, OpRegistry, scan_meta_graph
 
-__all__ = ["compare_ops"]
+if TYPE_CHECKING:
+    from smlite.model.scan import OpRegistry
+
+__all__ = ["compare_ops", "default_registry"]
+
+
+def default_registry(policy: Policy) -> OpRegistry:
+    """The serving runtime's op names: the policy's ``ops-from``, else TensorFlow 2.21's."""
+    from smlite.model.scan import OpRegistry
+
+    if policy.ops_from is not None:
+        return OpRegistry.from_file(policy.ops_from)
+    return OpRegistry.default()
 
 
 def _may_be_flagged(op: str, policy: Policy, registry: OpRegistry) -> bool:
     """Whether scan could report ``op`` (a superset test; scan itself decides)."""
+    from smlite.model.scan import OP_RISKS
+
     return (
         op in OP_RISKS
         or op not in registry
@@ -39,12 +54,20 @@ def compare_ops(
     mg_path: str,
     *,
     policy: Policy,
-    registry: OpRegistry,
+    registry: OpRegistry | None,
 ) -> None:
+    """Op types newly used (judged by scan when they might be flagged) and no longer used.
+
+    ``registry`` None: :func:`default_registry`, read only when an op was added.
+    """
     before, after = old.all_ops, new.all_ops
     added = sorted(after - before)
     flagged: dict[str, str] = {}
-    if any(_may_be_flagged(op, policy, registry) for op in added):
+    if added and registry is None:
+        registry = default_registry(policy)
+    if registry is not None and any(_may_be_flagged(op, policy, registry) for op in added):
+        from smlite.model.scan import scan_meta_graph
+
         wanted = {f"op[{op}]": op for op in added}
         for finding in scan_meta_graph(new_sm, new, policy=policy, registry=registry):
             kept = policy.apply(finding)

@@ -21,11 +21,14 @@ from __future__ import annotations
 import mmap
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from smlite.errors import SmliteError
 from smlite.model.diff.records import Change, Verdict
-from smlite.model.fingerprint import StoredFingerprint, read_stored
 from smlite.model.saved_model import SavedModel
+
+if TYPE_CHECKING:
+    from smlite.model.fingerprint import StoredFingerprint
 
 __all__ = ["model_verdict", "variables_verdict"]
 
@@ -35,6 +38,9 @@ _BLOCK = 1 << 24
 
 
 def _stored(sm: SavedModel, notes: list[str]) -> StoredFingerprint | None:
+    # Only fingerprint.pb is read; the hashing code is not needed (nor imported).
+    from smlite.model.fingerprint import read_stored
+
     try:
         return read_stored(sm.path)
     except SmliteError as e:
