@@ -10,7 +10,8 @@ It generates once (cached under ``benchmarks/cache/``, not committed):
 * ``mobilenet``: Keras MobileNetV2 (bench_show.py);
 * ``large``: a saved_model.pb over 1 GB of folded constants (bench_show.py);
 * ``function_10k``: a serving function of 17,500 nodes (3,500 layers of mul/add/relu);
-* ``variables_2000``: 2,000 variables, ~800 MB in 4 shards (bench_variables.py).
+* ``variables_2000``: 2,000 variables, ~800 MB in 4 shards (bench_variables.py);
+* ``large_signature``, ``variables_2000_retrained``: changed copies for ``diff`` (bench_diff.py).
 
 Every case runs ``--runs`` times as a fresh process (median wall time, largest
 peak RSS from ``os.wait4``) after one untimed warm-up, so both tools read from
@@ -34,6 +35,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import bench_diff
 import bench_show
 import bench_variables
 from _harness import Timing, machine, measure
@@ -297,6 +299,7 @@ def run_suite(suite: Suite, models: dict[str, Path], smlite: str, samcli: str) -
             ours_op.read_gb_s >= 4,
         )
     )
+    bench_diff.run_section(suite, Row, smlite)
 
 
 def main() -> None:
