@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from smlite.errors import SmliteError
 from smlite.model.saved_model import INIT_OP_SIGNATURE_KEY, MetaGraph, SavedModel, Signature
+from smlite.model.structure_decoder import composite_value_spec
 from smlite.model.tensors import TensorInfo
 from smlite.render import json_doc
 from smlite.render.escape import escape, escape_text
@@ -197,7 +198,7 @@ def _tag_list(tags: Sequence[str]) -> str:
 def _value_cells(info: TensorInfo) -> tuple[str, str, str]:
     """dtype, shape and graph tensor(s) of an entry, composites as what they are."""
     if info.encoding == "composite_tensor":
-        dtype, shape = json_doc.composite_value_spec(info)
+        dtype, shape = composite_value_spec(info)
         tensors = ", ".join(escape(n) for n in info.tensor_names)
         return (
             dtype.name if dtype is not None else "",
