@@ -36,7 +36,7 @@ import numpy as np
 from smlite.errors import SmliteError
 from smlite.formats.saved_model import ServingLayout
 from smlite.model.saved_model import Signature
-from smlite.run.backend import BACKENDS, resolve_backend, run_signature
+from smlite.run.backend import BACKENDS, execute_signature, resolve_backend
 from smlite.run.examples import parse_input_examples
 from smlite.run.inputs import (
     FileInput,
@@ -62,7 +62,7 @@ __all__ = [
     "parse_input_flags",
     "plan_output_files",
     "prepare",
-    "run",
+    "prepare_and_execute",
     "save_outputs",
 ]
 
@@ -193,13 +193,13 @@ def prepare(
 
 def execute(plan: RunPlan) -> RunResult:
     """Run a prepared plan with TensorFlow (imported now)."""
-    outputs = run_signature(
+    outputs = execute_signature(
         plan.model_dir, plan.tags, plan.signature, plan.feeds, backend=plan.backend
     )
     return RunResult(plan, outputs)
 
 
-def run(path: str | os.PathLike[str], **options: Any) -> RunResult:
+def prepare_and_execute(path: str | os.PathLike[str], **options: Any) -> RunResult:
     """:func:`prepare` then :func:`execute` — one call, same keyword options as :func:`prepare`."""
     return execute(prepare(path, **options))
 

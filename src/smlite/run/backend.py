@@ -40,8 +40,8 @@ __all__ = [
     "Backend",
     "TensorFlowError",
     "TensorFlowUnavailableError",
+    "execute_signature",
     "import_tensorflow",
-    "run_signature",
 ]
 
 Backend = Literal["auto", "session", "function"]
@@ -191,7 +191,7 @@ def _run_function(
     return {k: outputs[k].numpy() for k in sorted(sig.outputs)}
 
 
-def run_signature(
+def execute_signature(
     model_dir: str | os.PathLike[str],
     tags: Sequence[str],
     sig: Signature,
