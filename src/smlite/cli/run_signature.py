@@ -140,7 +140,8 @@ def run_signature(
             "--backend",
             help="session: a TF1 Session and the SavedModel loader (saved_model_cli's way); "
             "function: tf.saved_model.load and the signature function; auto: function for TF2 "
-            "exports, session otherwise.",
+            "exports (session when tf.saved_model.load cannot load the model, with a note on "
+            "stderr), session otherwise.",
         ),
     ] = BackendChoice.auto,
     format_: Annotated[
@@ -175,6 +176,8 @@ def run_signature(
             outdir, plan.signature.outputs, overwrite=overwrite, model_dir=plan.model_dir
         )
     result = execute(plan)
+    for note in result.notes:
+        sys.stderr.write(f"smlite: note: {escape_text(note)}\n")
     if files:
         save_outputs(result.outputs, files, overwrite=overwrite)
     if format_ is OutputFormat.json:
@@ -185,7 +188,7 @@ def run_signature(
             model_path=str(plan.model_dir),
             tags=plan.tags,
             signature_def=plan.signature.key,
-            backend=plan.backend,
+            backend=result.backend,
             outputs=result.outputs,
             dtypes={k: info.dtype for k, info in plan.signature.outputs.items()},
             saved=files,

@@ -13,8 +13,13 @@ offered:
   restore (e.g. a keras 3 model saved with ``tf.saved_model.save``).
 
 ``auto`` picks ``function`` for models with an object graph (TF2 exports)
-and ``session`` otherwise.  TensorFlow's C++ and Python logging is turned
-down (unless ``TF_CPP_MIN_LOG_LEVEL`` is already set), and anything
+and ``session`` otherwise; when ``tf.saved_model.load`` cannot load a TF2
+export (an optimizer of an older Keras revived without its class, say),
+:func:`smlite.run.execute` runs it the way ``saved_model_cli`` does instead,
+so smlite never fails where ``saved_model_cli run`` works.
+
+TensorFlow's C++ and Python logging is turned down (unless
+``TF_CPP_MIN_LOG_LEVEL`` is already set), and anything
 TensorFlow itself writes to standard output is sent to standard error, so
 that standard output carries only smlite's results.
 """
@@ -39,6 +44,7 @@ __all__ = [
     "INSTALL_HINT",
     "Backend",
     "TensorFlowError",
+    "TensorFlowLoadError",
     "TensorFlowUnavailableError",
     "execute_signature",
     "import_tensorflow",
@@ -56,6 +62,14 @@ class TensorFlowUnavailableError(SmliteError):
 
 class TensorFlowError(SmliteError):
     """TensorFlow failed to load the model or to run the signature."""
+
+
+class TensorFlowLoadError(TensorFlowError):
+    """TensorFlow could not load the model (nothing ran); ``cause`` is TensorFlow's error."""
+
+    def __init__(self, message: str, *, cause: str, path: Path) -> None:
+        super().__init__(message, path=path)
+        self.cause = cause
 
 
 @contextlib.contextmanager
@@ -138,9 +152,11 @@ def _run_session(
         try:
             tf.compat.v1.saved_model.load(sess, list(tags), str(model_dir))
         except Exception as e:
-            raise TensorFlowError(
+            cause = f"{type(e).__name__}: {_message(e)}"
+            raise TensorFlowLoadError(
                 f"TensorFlow could not load the meta graph {','.join(tags)!r} of "
-                f"{model_dir}: {type(e).__name__}: {_message(e)}",
+                f"{model_dir}: {cause}",
+                cause=cause,
                 path=model_dir,
             ) from e
         try:
@@ -165,9 +181,11 @@ def _run_function(
         loaded = tf.saved_model.load(str(model_dir), tags=list(tags))
         function = loaded.signatures[sig.key]
     except Exception as e:
-        raise TensorFlowError(
-            f"TensorFlow could not load signature {sig.key!r} of {model_dir}: "
-            f"{type(e).__name__}: {_message(e)} (try --backend session)",
+        cause = f"{type(e).__name__}: {_message(e)}"
+        raise TensorFlowLoadError(
+            f"TensorFlow could not load signature {sig.key!r} of {model_dir}: {cause} "
+            "(try --backend session)",
+            cause=cause,
             path=model_dir,
         ) from e
     try:
