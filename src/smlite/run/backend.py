@@ -138,6 +138,17 @@ def _message(error: BaseException) -> str:
     return text.strip()
 
 
+def _load_error(
+    what: str, model_dir: Path, error: Exception, hint: str = ""
+) -> TensorFlowLoadError:
+    cause = f"{type(error).__name__}: {_message(error)}"
+    return TensorFlowLoadError(
+        f"TensorFlow could not load {what} of {model_dir}: {cause}{hint}",
+        cause=cause,
+        path=model_dir,
+    )
+
+
 def _run_session(
     tf: ModuleType,
     model_dir: Path,
@@ -152,13 +163,7 @@ def _run_session(
         try:
             tf.compat.v1.saved_model.load(sess, list(tags), str(model_dir))
         except Exception as e:
-            cause = f"{type(e).__name__}: {_message(e)}"
-            raise TensorFlowLoadError(
-                f"TensorFlow could not load the meta graph {','.join(tags)!r} of "
-                f"{model_dir}: {cause}",
-                cause=cause,
-                path=model_dir,
-            ) from e
+            raise _load_error(f"the meta graph {','.join(tags)!r}", model_dir, e) from e
         try:
             values = sess.run(fetches, feed_dict=feed_dict)
         except Exception as e:
@@ -181,13 +186,8 @@ def _run_function(
         loaded = tf.saved_model.load(str(model_dir), tags=list(tags))
         function = loaded.signatures[sig.key]
     except Exception as e:
-        cause = f"{type(e).__name__}: {_message(e)}"
-        raise TensorFlowLoadError(
-            f"TensorFlow could not load signature {sig.key!r} of {model_dir}: {cause} "
-            "(try --backend session)",
-            cause=cause,
-            path=model_dir,
-        ) from e
+        hint = " (try --backend session)"
+        raise _load_error(f"signature {sig.key!r}", model_dir, e, hint) from e
     try:
         # The explicit dtype matters for quantized inputs (qint8 is fed as int8 values).
         args = {
