@@ -32,15 +32,10 @@ from smlite.model.functions import (
 )
 from smlite.model.object_graph import object_graph
 from smlite.model.saved_model import SavedModel
-from smlite.model.structure import (
-    DictValue,
-    ListValue,
-    NamedTupleValue,
-    NumpyValue,
-    TensorSpec,
-    decode_structure,
-)
+from smlite.model.structure import DictValue, ListValue, NamedTupleValue, NumpyValue
+from smlite.model.structure_decoder import decode_structure
 from smlite.model.tensors import TensorShape
+from smlite.model.type_specs import TensorSpec
 from smlite.render.functions import (
     call_text,
     composite_spec_text,

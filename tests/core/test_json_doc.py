@@ -12,6 +12,7 @@ import pytest
 import smlite
 from smlite import pb
 from smlite.cli import run
+from smlite.model.structure_decoder import decode_structure
 from smlite.model.tensors import TensorInfo
 from smlite.render import json_doc
 from tests.support import samcli
@@ -279,7 +280,7 @@ def test_errors_print_no_document(capsys: pytest.CaptureFixture[str]) -> None:
 # -- units ----------------------------------------------------------------------------------------
 
 
-def test_structured_value_json() -> None:
+def test_structure_json() -> None:
     value = pb.StructuredValue()
     items = value.tuple_value.values
     items.add().none_value.SetInParent()
@@ -306,7 +307,7 @@ def test_structured_value_json() -> None:
     type_spec = items.add().type_spec_value
     type_spec.type_spec_class = pb.TypeSpecProto.SPARSE_TENSOR_SPEC
     type_spec.type_spec_class_name = "SparseTensorSpec"
-    assert json_doc.structured_value_json(value) == {
+    assert json_doc.structure_json(decode_structure(value)) == {
         "tuple": [
             None,
             "inf",
@@ -345,7 +346,7 @@ def test_structured_value_json() -> None:
             },
         ]
     }
-    assert json_doc.structured_value_json(pb.StructuredValue()) is None
+    assert json_doc.structure_json(decode_structure(pb.StructuredValue())) is None
 
 
 def test_sparse_tensor_spec_composite() -> None:

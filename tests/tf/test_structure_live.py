@@ -30,7 +30,9 @@ from smlite import pb
 from smlite.model.functions import loaded_function_names, scan_library
 from smlite.model.object_graph import object_graph
 from smlite.model.saved_model import SavedModel
-from smlite.model.structure import decode_structure, tf_repr, tf_str, type_name
+from smlite.model.structure import type_name
+from smlite.model.structure_decoder import decode_structure
+from smlite.render.tf_repr import tf_repr, tf_str
 from tests.support import samcli
 from tests.tf.conftest import quiet_tf_env
 

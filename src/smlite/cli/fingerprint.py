@@ -8,17 +8,14 @@ shown), 1 when a stored hash differs, 2 when the model cannot be read.
 from __future__ import annotations
 
 import sys
-from enum import Enum
+from typing import Annotated
 
 import typer
 
-__all__ = ["register"]
+from smlite.cli import ExitCode
+from smlite.cli._options import OutputFormat, ServingVersionOption
 
-
-class _Format(str, Enum):
-    text = "text"
-    json = "json"
-
+__all__ = ["fingerprint", "register"]
 
 _HELP = (
     "Recompute a SavedModel's fingerprint (fingerprint.pb) and compare it with the stored one.\n\n"
@@ -34,16 +31,12 @@ def register(app: typer.Typer) -> None:
 
 
 def fingerprint(
-    path: str = typer.Argument(..., metavar="PATH", help="SavedModel directory."),
-    version: int | None = typer.Option(
-        None,
-        "--version",
-        metavar="N",
-        show_default=False,
-        help="For a TF Serving base path: the version to read (default: the highest).",
-    ),
-    format_: _Format = typer.Option(_Format.text, "--format", help="text or json."),  # noqa: B008
-) -> int:
+    path: Annotated[str, typer.Argument(metavar="PATH", help="SavedModel directory.")],
+    version: ServingVersionOption = None,
+    format_: Annotated[
+        OutputFormat, typer.Option("--format", help="text or json.")
+    ] = OutputFormat.text,
+) -> ExitCode:
     from pathlib import Path
 
     import smlite
@@ -53,7 +46,7 @@ def fingerprint(
     with smlite.open(path, version=version) as sm:
         fp = compute(sm)
         shown = Path(path) if sm.serving is None else sm.path
-    if format_ is _Format.json:
+    if format_ is OutputFormat.json:
         from smlite.render.fingerprint import fingerprint_document
 
         sys.stdout.write(dumps(fingerprint_document(fp, shown_path=shown)))
@@ -63,4 +56,4 @@ def fingerprint(
         from smlite.render.fingerprint import fingerprint_renderable
 
         Console(highlight=False, soft_wrap=True).print(fingerprint_renderable(fp, shown_path=shown))
-    return 1 if fp.mismatches else 0
+    return ExitCode.FINDINGS if fp.mismatches else ExitCode.OK

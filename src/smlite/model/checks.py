@@ -46,6 +46,7 @@ from smlite.model.policy import Policy, find_policy
 from smlite.model.rules import Finding, Severity, Where, rule
 from smlite.model.saved_model import MetaGraph, SavedModel
 from smlite.model.scan import OpRegistry, asset_refs, scan_meta_graph
+from smlite.model.units import format_bytes
 
 __all__ = ["ModelReport", "Progress", "check_path", "model_root_for", "WARMUP_FILE"]
 
@@ -678,10 +679,7 @@ def _tags(tags: Iterable[str]) -> str:
 
 
 def _size(n: int) -> str:
-    for unit, scale in (("GB", 10**9), ("MB", 10**6), ("kB", 10**3)):
-        if n >= scale:
-            return f"{n / scale:.1f} {unit} ({n} bytes)"
-    return f"{n} bytes"
+    return format_bytes(n, exact=True)
 
 
 def _offset(e: Exception) -> int | None:

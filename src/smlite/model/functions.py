@@ -12,7 +12,7 @@ A TF2 export keeps, next to the graph, the Python-side description of every
   signature ``(args, kwargs)`` and the output structure, as StructuredValues.
 
 :class:`Function` and :class:`ConcreteFunction` are those, decoded with
-:mod:`smlite.model.structure`.
+:mod:`smlite.model.structure_decoder`.
 
 ``saved_model_cli show --all`` lists the traces of a function sorted by the
 names TensorFlow's loader gives them, ``__inference_<name>_<uid>`` where the
@@ -36,13 +36,8 @@ from typing import Literal
 
 from smlite import pb
 from smlite.formats import wire
-from smlite.model.structure import (
-    DictValue,
-    ListValue,
-    NamedTupleValue,
-    Structure,
-    decode_structure,
-)
+from smlite.model.structure import DictValue, ListValue, NamedTupleValue, Structure
+from smlite.model.structure_decoder import decode_structure
 
 __all__ = [
     "ConcreteFunction",

@@ -420,7 +420,3 @@ class SavedModel:
     def __repr__(self) -> str:
         tags = [sorted(t) for t in self.tag_sets]
         return f"SavedModel({str(self.path)!r}, format={self.format!r}, tag_sets={tags})"
-
-
-def open_saved_model(path: str | os.PathLike[str], *, version: int | None = None) -> SavedModel:
-    return SavedModel.open(path, version=version)

@@ -20,7 +20,9 @@ from typing import TYPE_CHECKING, Any
 
 from smlite.errors import SmliteError
 from smlite.model.saved_model import INIT_OP_SIGNATURE_KEY, MetaGraph, SavedModel, Signature
+from smlite.model.structure_decoder import composite_value_spec
 from smlite.model.tensors import TensorInfo
+from smlite.model.units import format_bytes
 from smlite.render import json_doc
 from smlite.render.escape import escape, escape_text
 
@@ -37,7 +39,6 @@ __all__ = [
     "SIGNATURE_TABLES_LIMIT",
     "GraphCounts",
     "VariablesInfo",
-    "format_bytes",
     "graph_counts",
     "summary_json",
     "summary_renderable",
@@ -119,18 +120,6 @@ def graph_counts(mg: MetaGraph) -> GraphCounts:
         return GraphCounts(None, None, None, None, str(e))
 
 
-def format_bytes(n: int) -> str:
-    """``1536`` -> ``"1.5 KiB"`` (bytes below 1 KiB are printed exactly)."""
-    if n < 1024:
-        return f"{n} B"
-    value = float(n)
-    for unit in ("KiB", "MiB", "GiB", "TiB"):
-        value /= 1024
-        if value < 1024 or unit == "TiB":
-            break
-    return f"{value:.1f} {unit}"
-
-
 # -- JSON ----------------------------------------------------------------------
 
 
@@ -197,7 +186,7 @@ def _tag_list(tags: Sequence[str]) -> str:
 def _value_cells(info: TensorInfo) -> tuple[str, str, str]:
     """dtype, shape and graph tensor(s) of an entry, composites as what they are."""
     if info.encoding == "composite_tensor":
-        dtype, shape = json_doc.composite_value_spec(info)
+        dtype, shape = composite_value_spec(info)
         tensors = ", ".join(escape(n) for n in info.tensor_names)
         return (
             dtype.name if dtype is not None else "",
