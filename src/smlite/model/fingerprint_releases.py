@@ -14,7 +14,7 @@ and asks this table which of them the writer would have stored.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import MappingProxyType
 
 __all__ = [
@@ -81,7 +81,7 @@ class Formula:
     #: ``version.producer`` these releases write for a saved_model.pb.
     producer: int
     #: Field name -> the algorithms any of which the writer's value equals, most likely first.
-    fields: Mapping[str, tuple[str, ...]]
+    fields: Mapping[str, tuple[str, ...]] = field(compare=False)
 
     def covers(self, release: Release) -> bool:
         minor = release[:2]
