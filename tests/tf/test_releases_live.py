@@ -32,9 +32,9 @@ RELEASES = sorted((FIXTURES / "releases").glob("*.json"))
 def exported_now(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("releases")
     kinds = "module,tf1" + (",keras" if importlib.util.find_spec("tf_keras") else "")
+    script = ROOT / "scripts" / "make_release_fixtures.py"
     subprocess.run(
-        [sys.executable, str(ROOT / "scripts" / "make_release_fixtures.py"), "--out", str(out)]
-        + ["--only", kinds],
+        [sys.executable, str(script), "--out", str(out), "--only", kinds],
         check=True,
         env=quiet_tf_env(),
         capture_output=True,
