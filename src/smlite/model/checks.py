@@ -12,7 +12,8 @@ range (see :mod:`smlite.model.rules`):
   every entry lies inside its shard and (unless ``fast``) matches its CRC32C,
   every variable has a checkpoint value;
 * assets: present under ``assets/``, no ``..``/absolute names;
-* fingerprint: present for TF2 exports, every stored hash recomputed equal;
+* fingerprint: present where the writing release writes it, every stored hash
+  what that release would have stored (:func:`smlite.model.fingerprint.fingerprint`);
 * TF Serving: the version that will be served, duplicates, ignored entries,
   the warmup file's TFRecord framing;
 * ops: :func:`smlite.model.scan.scan_meta_graph`;
