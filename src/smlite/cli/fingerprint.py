@@ -1,8 +1,9 @@
 """``smlite fingerprint``: recompute the hashes of ``fingerprint.pb`` and compare.
 
-Exit status: 0 when every stored hash is recomputed exactly (or the model has
-no ``fingerprint.pb``, in which case the values TensorFlow would write are
-shown), 1 when a stored hash differs, 2 when the model cannot be read.
+Exit status: 0 when every stored hash is what the writing TensorFlow release
+would have stored (or the model has no ``fingerprint.pb``, in which case the
+values TensorFlow would write are shown, or its hashes cannot be compared),
+1 when a stored hash differs, 2 when the model cannot be read.
 """
 
 from __future__ import annotations
@@ -20,7 +21,8 @@ __all__ = ["fingerprint", "register"]
 _HELP = (
     "Recompute a SavedModel's fingerprint (fingerprint.pb) and compare it with the stored one.\n\n"
     "Shows every hash TensorFlow stores (saved_model_checksum, graph_def_program_hash, "
-    "signature_def_hash, saved_object_graph_hash, checkpoint_hash), stored and recomputed, and "
+    "signature_def_hash, saved_object_graph_hash, checkpoint_hash), stored and recomputed with "
+    "the formula of the TensorFlow release that wrote the model, which algorithm matched, and "
     "the singleprint.  Models without fingerprint.pb (TF1 exports) get the values TensorFlow "
     "2.21 would write.  Exit status 1 when a stored hash differs."
 )
@@ -56,4 +58,4 @@ def fingerprint(
         from smlite.render.fingerprint import fingerprint_renderable
 
         Console(highlight=False, soft_wrap=True).print(fingerprint_renderable(fp, shown_path=shown))
-    return ExitCode.FINDINGS if fp.mismatches else ExitCode.OK
+    return ExitCode.FINDINGS if fp.status == "mismatch" else ExitCode.OK

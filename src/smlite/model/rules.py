@@ -239,15 +239,16 @@ _RULE_LIST = (
         "SML401",
         "missing-fingerprint",
         _W,
-        "fingerprint.pb is missing from a TF2 export",
-        "TF 2.x writes fingerprint.pb; without it the files cannot be checked against the "
-        "export and serving cannot report the model's fingerprint.",
+        "fingerprint.pb is missing from a TF2 export whose writer writes it",
+        "tf.saved_model.save writes fingerprint.pb from TF 2.11 on (decided from the writing "
+        "release, meta_info_def.tensorflow_version); without it the files cannot be checked "
+        "against the export and serving cannot report the model's fingerprint.",
     ),
     Rule(
         "SML402",
         "fingerprint-mismatch",
         _E,
-        "A hash in fingerprint.pb differs from the recomputed one",
+        "A hash in fingerprint.pb differs from what the writing release would have stored",
         "The files changed after export, or files of different exports were mixed.",
     ),
     Rule("SML403", "unparsable-fingerprint", _E, "fingerprint.pb does not parse", ""),
