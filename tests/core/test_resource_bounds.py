@@ -91,6 +91,8 @@ def _commands(model: Path, tmp: Path) -> list[list[str]]:
         ["scan", m, "--format", "json"],
         ["scan", "--dir", m],
         ["fingerprint", m, "--format", "json"],
+        ["size", m],
+        ["size", m, "--format", "json", "--top", "3"],
         ["run", m, "--input_exprs", "inputs=np.zeros((1, 3));inputs_1=np.zeros((1, 2))"],
     ]
 

@@ -33,6 +33,7 @@ EXIT_ERROR = 2
 _COMMANDS = {
     "show": "show", "summary": "summary", "variables": "variables", "run": "run_signature",
     "check": "check", "scan": "scan", "fingerprint": "fingerprint", "precommit": "precommit",
+    "size": "size", "report": "report",
 }  # fmt: skip
 
 
