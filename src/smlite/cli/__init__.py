@@ -32,8 +32,8 @@ EXIT_ERROR = 2
 #: Command name -> the module of smlite.cli that defines it, in --help order.
 _COMMANDS = {
     "show": "show", "summary": "summary", "variables": "variables", "run": "run_signature",
-    "check": "check", "scan": "scan", "fingerprint": "fingerprint", "precommit": "precommit",
-    "size": "size", "report": "report",
+    "check": "check", "scan": "scan", "fingerprint": "fingerprint", "size": "size",
+    "report": "report", "precommit": "precommit",
 }  # fmt: skip
 
 

@@ -47,7 +47,7 @@ def report(
     ] = None,
     top: Annotated[
         int,
-        typer.Option("--top", metavar="N", min=1, help="Entries in the size lists."),
+        typer.Option("--top", metavar="N", help="Entries in the size lists."),
     ] = 20,
 ) -> int:
     import smlite

@@ -43,7 +43,7 @@ def size(
     ] = None,
     top: Annotated[
         int,
-        typer.Option("--top", metavar="N", min=0, help="Entries shown in each list."),
+        typer.Option("--top", metavar="N", help="Entries shown in each list (0: totals only)."),
     ] = 10,
     format_: Annotated[
         OutputFormat,

@@ -16,14 +16,17 @@ import hashlib
 import os
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Group, RenderableType
 from rich.text import Text
 
-from smlite.model.checks import ModelReport
 from smlite.model.rules import RULES, Finding, Rule, Severity
 from smlite.render.escape import escape, escape_text
+
+if TYPE_CHECKING:
+    # Annotations only: `smlite size` renders findings without loading the checks.
+    from smlite.model.checks import ModelReport
 
 __all__ = [
     "SARIF_SCHEMA",
