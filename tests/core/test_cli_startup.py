@@ -13,7 +13,7 @@ from smlite.cli import build_app, run
 
 ROOT = Path(__file__).resolve().parents[2]
 MODELS = ROOT / "tests" / "fixtures" / "models"
-COMMANDS = ["show", "summary", "variables", "run", "check", "scan", "fingerprint"]
+COMMANDS = ["show", "summary", "variables", "run", "check", "scan", "fingerprint", "size", "report"]
 
 
 def _loaded_after(code: str, *, top_level: bool = True) -> set[str]:
@@ -63,12 +63,14 @@ def test_help_loads_no_library_code() -> None:
     assert not loaded & {"numpy", "google", "rich", "pydantic"}
 
 
-def test_a_command_does_not_load_pydantic() -> None:
+@pytest.mark.parametrize("argv", [["show", "--all"], ["size", "--top", "3"]])
+def test_a_command_does_not_load_pydantic(argv: list[str]) -> None:
     pytest.importorskip("typer._coercion", reason="only Typer versions that coerce with pydantic")
+    args = [argv[0], str(MODELS / "keras_model"), *argv[1:]]
     code = (
         "from smlite.cli import run\n"
         "with contextlib.redirect_stdout(io.StringIO()):\n"
-        f"    assert run(['show', {str(MODELS / 'keras_model')!r}, '--all']) == 0"
+        f"    assert run({args!r}) == 0"
     )
     assert "pydantic" not in _loaded_after(code)
 

@@ -91,6 +91,9 @@ def _commands(model: Path, tmp: Path) -> list[list[str]]:
         ["scan", m, "--format", "json"],
         ["scan", "--dir", m],
         ["fingerprint", m, "--format", "json"],
+        ["size", m],
+        ["size", m, "--format", "json", "--top", "3"],
+        ["report", m, "-o", str(tmp / "report.html")],
         ["run", m, "--input_exprs", "inputs=np.zeros((1, 3));inputs_1=np.zeros((1, 2))"],
     ]
 

@@ -60,6 +60,8 @@ COMMANDS: dict[str, str] = {
     "check": "check",
     "scan": "scan",
     "fingerprint": "fingerprint",
+    "size": "size",
+    "report": "report",
     "precommit": "precommit",
 }
 

@@ -599,6 +599,12 @@ class _Checker:
 
     # -- sizes -----------------------------------------------------------------------------
     def check_sizes(self, sm: SavedModel) -> None:
+        from smlite.model.size import size_findings, size_report
+
+        try:
+            self.findings.extend(size_findings(size_report(sm, top=1)))
+        except SmliteError as e:
+            self.skipped.append(f"sizes not attributed: {e}")
         policy = self.policy
         if policy.max_model_size is not None:
             total = sum(

@@ -361,6 +361,33 @@ _RULE_LIST = (
     ),
     # -- sizes ------------------------------------------------------------------------------
     Rule("SML701", "size-limit", _E, "A size limit of the policy is exceeded", ""),
+    Rule(
+        "SML702",
+        "protobuf-limit-exceeded",
+        _E,
+        "saved_model.pb is 2 GiB or more: over protobuf's limit for one message",
+        "Protobuf refuses to parse a message of 2 GiB or more, so TensorFlow cannot load the "
+        "model (and cannot save it either). Keep large weights in variables (tf.Variable), "
+        "which are stored in variables/ and have no such limit; `smlite size` shows what "
+        "takes the space.",
+    ),
+    Rule(
+        "SML703",
+        "near-protobuf-limit",
+        _W,
+        "saved_model.pb is over 1.5 GiB: close to protobuf's 2 GiB limit",
+        "A little more growth and the export fails to save or load. `smlite size` shows what "
+        "takes the space.",
+    ),
+    Rule(
+        "SML704",
+        "constants-in-graph",
+        _N,
+        "More than half of saved_model.pb are weights folded into the graph as constants",
+        "Tensors captured by a tf.function (NumPy arrays, tf.constant values) or a frozen "
+        "graph are stored inside saved_model.pb. As tf.Variable objects they would live in "
+        "variables/: smaller graph, no 2 GiB limit, weights updatable without re-export.",
+    ),
 )
 
 #: Every rule by id (``"SML601"``), in id order.
