@@ -405,7 +405,9 @@ def test_keras_metadata_round_trip(tmp_path: Path) -> None:
     from tf_keras.protobuf import saved_metadata_pb2
 
     inputs = tf_keras.Input((3,), name="x")
-    outputs = tf_keras.layers.Dense(2, name="out")(tf_keras.layers.Lambda(lambda t: t * 2.0)(inputs))
+    outputs = tf_keras.layers.Dense(2, name="out")(
+        tf_keras.layers.Lambda(lambda t: t * 2.0)(inputs)
+    )
     model = tf_keras.Model(inputs, outputs)
     model.compile(optimizer="adam", loss="mse")
     model.save(str(tmp_path / "m"), save_format="tf")
