@@ -20,8 +20,8 @@ import smlite
 from smlite import pb
 from smlite.cli import run
 from smlite.formats import keras_metadata as km_format
-from smlite.model.keras import KERAS_REGISTERED_NAMES, custom_class, is_keras_module
 from smlite.model.keras_findings import DANGEROUS_NAMES
+from smlite.model.keras_objects import KERAS_REGISTERED_NAMES, custom_class, is_keras_module
 
 KERAS = Path(__file__).resolve().parents[1] / "fixtures" / "keras"
 MODELS = Path(__file__).resolve().parents[1] / "fixtures" / "models"

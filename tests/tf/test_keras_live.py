@@ -24,7 +24,7 @@ import pytest
 
 import smlite
 from smlite.model.checks import check_path
-from smlite.model.keras import KERAS_REGISTERED_NAMES
+from smlite.model.keras_objects import KERAS_REGISTERED_NAMES
 from tests.tf.conftest import quiet_tf_env
 
 pytest.importorskip("tf_keras")

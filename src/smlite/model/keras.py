@@ -12,8 +12,8 @@
 
 A model that is none of these gives None.  The JSON is kept as frozen mappings and
 tuples; :attr:`KerasNode.json` is the text as stored (the escape hatch).  A ``Lambda``
-layer's Python function is decoded by :func:`lambda_functions` (its bytecode read by
-:mod:`smlite.formats.marshal_reader`, never loaded).
+layer's Python function is decoded by :mod:`smlite.model.keras_objects` (its bytecode read
+by :mod:`smlite.formats.marshal_reader`, never loaded).
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from smlite.errors import CorruptFileError
 from smlite.formats import keras_metadata as km_format
-from smlite.formats.marshal_reader import CodeObject, MarshalError, read_code
+from smlite.model.keras_objects import LambdaFunction, custom_class, lambda_functions
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -33,47 +33,19 @@ if TYPE_CHECKING:
     from smlite.model.saved_model import MetaGraph, SavedModel
 
 __all__ = [
-    "KERAS_MODULES",
-    "KERAS_REGISTERED_NAMES",
     "KerasInput",
     "KerasLayer",
     "KerasModel",
     "KerasNode",
     "KerasSource",
-    "LambdaFunction",
     "TrainingConfig",
-    "custom_class",
-    "is_keras_module",
+    "freeze",
     "keras_model",
     "keras_sources",
-    "lambda_functions",
     "parse_node",
     "parsed_nodes",
 ]
 
-#: Modules whose classes and functions are Keras' own.
-KERAS_MODULES = ("keras", "tf_keras", "tensorflow.keras", "tensorflow.python.keras")
-#: Names Keras itself registers with ``register_keras_serializable`` (package "Custom"):
-#: tf-keras 2.21's optimizers and one application layer.  The TF tier compares this with
-#: tf-keras's registry.  Any other ``Package>Name`` class is a user's registered class.
-KERAS_REGISTERED_NAMES = frozenset(
-    f"Custom>{name}"
-    for name in (
-        "Adadelta",
-        "Adafactor",
-        "Adagrad",
-        "Adam",
-        "AdamW",
-        "Adamax",
-        "CustomScaleLayer",
-        "Ftrl",
-        "Lion",
-        "Nadam",
-        "RMSprop",
-        "SGD",
-        "SharpnessAwareMinimization",
-    )
-)
 _LAYER_IDENTIFIERS = frozenset(
     {
         "_tf_keras_layer",
@@ -95,38 +67,8 @@ _EXPORT_ARCHIVE_CHILDREN = frozenset(
 )
 # Attributes every Keras 3 Layer tracks (keras/src/layers/layer.py, ops/operation.py).
 _KERAS3_LAYER_CHILDREN = frozenset({"_inbound_nodes", "_outbound_nodes", "_build_shapes_dict"})
-#: (role, function key, type key, module key) of a Lambda config.
-_LAMBDA_ROLES = (
-    ("function", "function", "function_type", "module"),
-    ("output_shape", "output_shape", "output_shape_type", "output_shape_module"),
-    ("mask", "mask", "mask_type", "mask_module"),
-)
 
 JSON = Any
-
-
-def is_keras_module(module: str) -> bool:
-    """True for ``keras``, ``tf_keras``, ``tensorflow.keras`` and their submodules."""
-    return any(module == m or module.startswith(m + ".") for m in KERAS_MODULES)
-
-
-def custom_class(obj: Mapping[str, JSON]) -> str | None:
-    """The registered name of a serialized object whose class is not Keras', else None.
-
-    Keras' legacy format names a registered class ``Package>Name``; its newer format adds
-    ``module`` (and ``registered_name``).  Unregistered classes (a subclassed model) are
-    revived by tf-keras without their code and are not reported.
-    """
-    class_name = obj.get("class_name")
-    if not isinstance(class_name, str):
-        return None
-    module = obj.get("module")
-    if isinstance(module, str) and module and not is_keras_module(module):
-        registered = obj.get("registered_name")
-        return registered if isinstance(registered, str) and registered else class_name
-    if ">" in class_name and class_name not in KERAS_REGISTERED_NAMES:
-        return class_name
-    return None
 
 
 def freeze(value: JSON) -> JSON:
@@ -136,82 +78,6 @@ def freeze(value: JSON) -> JSON:
     if isinstance(value, list):
         return tuple(freeze(v) for v in value)
     return value
-
-
-# ---------------------------------------------------------------------------
-# Lambda functions.
-# ---------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class LambdaFunction:
-    """One callable of a Lambda layer: its ``function``, ``output_shape`` or ``mask``.
-
-    ``kind`` is Keras' ``*_type``: ``"lambda"`` (Python bytecode, decoded into ``code``,
-    or ``error`` says why it could not be), ``"function"`` (a function looked up by
-    ``name``, with ``module``), ``"raw"`` (a plain value such as a shape).
-    """
-
-    role: str
-    kind: str
-    module: str | None = None
-    name: str | None = None
-    code: CodeObject | None = None
-    payload_size: int = 0
-    error: str | None = None
-
-    @property
-    def has_bytecode(self) -> bool:
-        return self.kind == "lambda"
-
-
-def _code_text(value: JSON) -> str | None:
-    """The base64 code of ``func_dump``'s ``(code, defaults, closure)`` as Keras stores it."""
-    if isinstance(value, str):
-        return value
-    if isinstance(value, Mapping):  # {"class_name": "__tuple__", "items": [...]}
-        value = value.get("items")
-    if isinstance(value, tuple) and value and isinstance(value[0], str):
-        return value[0]
-    return None
-
-
-def lambda_functions(config: Mapping[str, JSON]) -> tuple[LambdaFunction, ...]:
-    """The callables a ``Lambda`` layer's config holds (roles without a value are left out)."""
-    found = []
-    for role, key, type_key, module_key in _LAMBDA_ROLES:
-        kind = config.get(type_key)
-        if not isinstance(kind, str) or (role != "function" and config.get(key) is None):
-            continue
-        module = config.get(module_key)
-        module = module if isinstance(module, str) else None
-        value = config.get(key)
-        if kind == "function":
-            name = value if isinstance(value, str) else None
-            found.append(LambdaFunction(role, kind, module=module, name=name))
-        elif kind == "lambda":
-            found.append(_decoded(role, module, value))
-        else:
-            found.append(LambdaFunction(role, kind, module=module))
-    return tuple(found)
-
-
-def _decoded(role: str, module: str | None, value: JSON) -> LambdaFunction:
-    text = _code_text(value)
-    if text is None:
-        return LambdaFunction(
-            role, "lambda", module=module, error="the function is not a (code, ...) triple"
-        )
-    payload = km_format.function_payload(text)
-    try:
-        code = read_code(payload)
-    except MarshalError as e:
-        return LambdaFunction(
-            role, "lambda", module=module, payload_size=len(payload), error=str(e)
-        )
-    return LambdaFunction(
-        role, "lambda", module=module, name=code.name, code=code, payload_size=len(payload)
-    )
 
 
 # ---------------------------------------------------------------------------

@@ -21,15 +21,12 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from smlite.errors import CorruptFileError
-from smlite.model.keras import (
-    KerasNode,
-    KerasSource,
+from smlite.model.keras import KerasNode, KerasSource, keras_sources, parsed_nodes
+from smlite.model.keras_objects import (
     LambdaFunction,
     custom_class,
     is_keras_module,
-    keras_sources,
     lambda_functions,
-    parsed_nodes,
 )
 from smlite.model.rules import Finding, Where, rule
 

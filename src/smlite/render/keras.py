@@ -11,7 +11,8 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from smlite.errors import SmliteError
-from smlite.model.keras import KerasLayer, KerasModel, LambdaFunction
+from smlite.model.keras import KerasLayer, KerasModel
+from smlite.model.keras_objects import LambdaFunction
 from smlite.render.escape import escape, escape_text
 
 if TYPE_CHECKING:
