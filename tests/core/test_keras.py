@@ -583,3 +583,15 @@ def test_hostile_names_are_escaped(tmp_path: Path, capsys: pytest.CaptureFixture
     out = capsys.readouterr().out
     assert "\x1b" not in out and "\x07" not in out and "\u202e" not in out
     assert "lam\\x1b[31mRED" in out
+
+
+def test_policy_key_allowed_keras_modules() -> None:
+    from smlite.model.policy import Policy, PolicyError
+
+    policy = Policy.from_table({"allowed-keras-modules": ["my_company", "builtins"]})
+    assert policy.allows_keras_module("my_company")
+    assert policy.allows_keras_module("my_company.layers.blocks")
+    assert not policy.allows_keras_module("my_company_other")
+    assert not Policy().allows_keras_module("builtins")
+    with pytest.raises(PolicyError, match="allowed-keras-modules must be a list of strings"):
+        Policy.from_table({"allowed-keras-modules": "my_company"})

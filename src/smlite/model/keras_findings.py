@@ -18,9 +18,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from smlite.errors import CorruptFileError
+from smlite.errors import CorruptFileError, SmliteError
+from smlite.formats.keras_metadata import KERAS_METADATA_FILENAME
 from smlite.model.keras import KerasNode, KerasSource, keras_sources, parsed_nodes
 from smlite.model.keras_objects import (
     LambdaFunction,
@@ -150,9 +152,10 @@ def keras_findings(sm: SavedModel, policy: Policy) -> list[Finding]:
     """The Keras findings of ``sm`` (policy severities are applied by the caller)."""
     try:
         source = keras_sources(sm)
-    except CorruptFileError as e:
-        path = sm.path / "keras_metadata.pb"
-        return [Finding(rule("SML806"), _strip(e), Where(path, offset=e.offset))]
+    except SmliteError as e:
+        path = Path(e.path) if e.path else sm.path / KERAS_METADATA_FILENAME
+        offset = getattr(e, "offset", None)
+        return [Finding(rule("SML806"), _strip(e), Where(path, offset=offset))]
     if source is None:
         return []
     findings: list[Finding] = []
@@ -308,11 +311,12 @@ def _custom_finding(
     )
 
 
-def _strip(error: CorruptFileError) -> str:
+def _strip(error: SmliteError) -> str:
     """The message without the ``<path> [at offset N]: `` prefix (the finding has both)."""
     message = str(error)
     if error.path is not None:
-        for prefix in (f"{error.path} at offset {error.offset}: ", f"{error.path}: "):
+        offset = getattr(error, "offset", None)
+        for prefix in (f"{error.path} at offset {offset}: ", f"{error.path}: "):
             if message.startswith(prefix):
                 return message[len(prefix) :]
     return message
