@@ -75,14 +75,24 @@ SOURCES = [
 ]
 
 
-def const_key(value):
-    """A text for a constant that does not depend on hash order (sets) or addresses (code)."""
-    if hasattr(value, "co_code"):
-        return f"<code {value.co_name}>"
+def code_name(value):
+    """The name of a live code object, None for any other value."""
+    return value.co_name if hasattr(value, "co_code") else None
+
+
+def const_key(value, name_of=code_name):
+    """A text for a constant that does not depend on hash order (sets) or addresses (code).
+
+    ``name_of`` says which values are code objects; the core tests pass one for smlite's
+    decoded code objects, so that both sides are keyed by this one function.
+    """
+    name = name_of(value)
+    if name is not None:
+        return f"<code {name}>"
     if isinstance(value, frozenset):
-        return "frozenset({})".format(", ".join(sorted(const_key(v) for v in value)))
+        return "frozenset({})".format(", ".join(sorted(const_key(v, name_of) for v in value)))
     if isinstance(value, tuple):
-        return "({})".format(", ".join(const_key(v) for v in value))
+        return "({})".format(", ".join(const_key(v, name_of) for v in value))
     return repr(value)
 
 

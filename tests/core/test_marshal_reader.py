@@ -19,6 +19,7 @@ from typing import Any
 
 import pytest
 
+from scripts.make_marshal_fixtures import const_key
 from smlite.formats import marshal_reader
 from smlite.formats.marshal_reader import CodeObject, LargeInt, MarshalError, read_code
 from tests.support.marshal_writer import CodeSpec, Flagged, Raw, Ref, dumps, spec_of
@@ -34,13 +35,8 @@ def _label(version: tuple[int, int]) -> str:
 
 def _const_key(value: Any) -> str:
     """scripts/make_marshal_fixtures.py's const_key, for smlite's decoded values."""
-    if isinstance(value, CodeObject):
-        return f"<code {value.name}>"
-    if isinstance(value, frozenset):
-        return "frozenset({})".format(", ".join(sorted(_const_key(v) for v in value)))
-    if isinstance(value, tuple):
-        return "({})".format(", ".join(_const_key(v) for v in value))
-    return repr(value)
+    key: str = const_key(value, lambda v: v.name if isinstance(v, CodeObject) else None)
+    return key
 
 
 def _cases() -> list[tuple[str, str, dict[str, Any]]]:
