@@ -9,6 +9,13 @@ of the way of TensorFlow's in the process-wide descriptor pool, so smlite and
 TensorFlow can be imported together in either order, while every message
 parses the bytes TensorFlow writes.
 
+Keras 2's ``keras_metadata.pb`` is read with smlite's copy of tf-keras'
+``saved_metadata.proto`` (package ``third_party.py.tf_keras.protobuf`` there,
+``smlite.tf_keras`` here).  Its messages are named here with a ``Keras``
+prefix (:data:`KerasSavedMetadata`, :data:`KerasSavedObject`,
+:data:`KerasVersionDef`), since TensorFlow has a ``SavedObject`` and a
+``VersionDef`` of its own.
+
 The one visible cost of the renaming is ``google.protobuf.Any``: TensorFlow
 packs payloads under type URLs such as ``type.googleapis.com/tensorflow.X``,
 which ``Any.Unpack`` would refuse to put into ``smlite.tensorflow.X``.  Use
@@ -42,6 +49,7 @@ from smlite._proto import (
     function_pb2,
     graph_debug_info_pb2,
     graph_pb2,
+    keras_metadata_pb2,
     meta_graph_pb2,
     node_def_pb2,
     op_def_pb2,
@@ -80,6 +88,9 @@ from smlite._proto.function_pb2 import (
 )
 from smlite._proto.graph_debug_info_pb2 import GraphDebugInfo
 from smlite._proto.graph_pb2 import GraphDef
+from smlite._proto.keras_metadata_pb2 import SavedMetadata as KerasSavedMetadata
+from smlite._proto.keras_metadata_pb2 import SavedObject as KerasSavedObject
+from smlite._proto.keras_metadata_pb2 import VersionDef as KerasVersionDef
 from smlite._proto.meta_graph_pb2 import (
     AssetFileDef,
     CollectionDef,
@@ -170,6 +181,9 @@ __all__ = [
     "GraphDebugInfo",
     "GraphDef",
     "Int64List",
+    "KerasSavedMetadata",
+    "KerasSavedObject",
+    "KerasVersionDef",
     "ListValue",
     "Message",
     "MetaGraphDef",
@@ -245,6 +259,7 @@ _MODULES = (
     function_pb2,
     graph_debug_info_pb2,
     graph_pb2,
+    keras_metadata_pb2,
     meta_graph_pb2,
     node_def_pb2,
     op_def_pb2,

@@ -118,6 +118,7 @@ def check_show_document(doc: Any) -> None:
             "warnings",
             "meta_graphs",
             "functions",
+            "keras",
         }
     )
     model = doc["model"]
@@ -147,6 +148,8 @@ def test_show_json_forms(name: str, capsys: pytest.CaptureFixture[str]) -> None:
         # The object graph's functions (tests/core/test_functions.py checks their content).
         has_object_graph = any(mg.has_object_graph for mg in sm.meta_graphs)
         assert ("functions" in everything) == has_object_graph
+        # What Keras recorded (tests/core/test_keras.py checks its content).
+        assert "keras" in everything and "keras" not in doc
         for mg_doc in everything["meta_graphs"]:
             check_meta_graph(mg_doc, signatures=True, ops=True)
             mg = sm.meta_graphs[mg_doc["index"]]

@@ -17,6 +17,7 @@ range (see :mod:`smlite.model.rules`):
 * TF Serving: the version that will be served, duplicates, ignored entries,
   the warmup file's TFRecord framing;
 * ops: :func:`smlite.model.scan.scan_meta_graph`;
+* Keras metadata (also in ``scan``): :func:`smlite.model.keras_findings.keras_findings`;
 * sizes: the policy's limits.
 
 A model that cannot be opened still gets a report (that is the point of a
@@ -43,6 +44,7 @@ from smlite.formats import bundle as bundle_format
 from smlite.formats import saved_model as sm_format
 from smlite.formats import tfrecord
 from smlite.model import fingerprint as fingerprint_model
+from smlite.model.keras_findings import keras_findings
 from smlite.model.policy import Policy, find_policy
 from smlite.model.rules import Finding, Severity, Where, rule
 from smlite.model.saved_model import MetaGraph, SavedModel
@@ -270,6 +272,7 @@ class _Checker:
                 self.findings.extend(
                     scan_meta_graph(sm, mg, policy=self.policy, registry=self.registry)
                 )
+            self.findings.extend(keras_findings(sm, self.policy))
             if self.ops_only:
                 return
             for mg in sm.meta_graphs:

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from types import TracebackType
 
     from smlite.formats.graph_scan import GraphScan, OpCalls, OpsScan
+    from smlite.model.keras import KerasModel
     from smlite.model.object_graph import ObjectGraph
     from smlite.model.variables import VariableSet
 
@@ -387,6 +388,18 @@ class SavedModel:
         from smlite.model.variables import saved_model_variables
 
         return saved_model_variables(self)
+
+    @cached_property
+    def keras(self) -> KerasModel | None:
+        """What Keras recorded: model class, layers, training config, versions (read on first use).
+
+        None for a model Keras did not write.  Raises
+        :class:`~smlite.errors.CorruptFileError` when ``keras_metadata.pb`` is damaged.
+        See :mod:`smlite.model.keras`.
+        """
+        from smlite.model.keras import keras_model
+
+        return keras_model(self)
 
     # -- meta graphs -----------------------------------------------------------
     @property

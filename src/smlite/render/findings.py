@@ -206,7 +206,10 @@ def _rule_json(rule: Rule) -> dict[str, Any]:
         "help": {"text": help_text, "markdown": f"**{rule.id} {rule.name}**: {help_text}"},
         "defaultConfiguration": {"level": _LEVELS[rule.severity]},
         "properties": {
-            "tags": ["savedmodel", "security" if rule.id.startswith("SML6") else "integrity"],
+            "tags": [
+                "savedmodel",
+                "security" if rule.id.startswith(("SML6", "SML8")) else "integrity",
+            ],
             "precision": "very-high",
             "problem.severity": {
                 Severity.ERROR: "error",

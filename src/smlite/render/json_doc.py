@@ -233,6 +233,13 @@ def _functions_json(sm: SavedModel) -> Any | None:
     return functions_json(sm)
 
 
+def _keras_json(sm: SavedModel) -> Any | None:
+    """What Keras recorded (``smlite.render.keras``), in ``show --all``."""
+    from smlite.render.keras import keras_json
+
+    return keras_json(sm)
+
+
 def show_document(
     sm: SavedModel,
     *,
@@ -254,4 +261,5 @@ def show_document(
         functions = _functions_json(sm)
         if functions is not None:
             doc["functions"] = functions
+        doc["keras"] = _keras_json(sm)
     return doc

@@ -25,6 +25,7 @@ from smlite.model.tensors import TensorInfo
 from smlite.model.units import format_bytes
 from smlite.render import json_doc
 from smlite.render.escape import escape, escape_text
+from smlite.render.keras import keras_json, keras_renderables
 
 #: Above this many signatures in a meta graph, the overview lists them one line
 #: each instead of a table each (rich takes milliseconds per table).
@@ -173,6 +174,7 @@ def summary_json(sm: SavedModel, disk: DiskUsage) -> dict[str, Any]:
             "warnings": list(variables.warnings),
         },
         "meta_graphs": metas,
+        "keras": keras_json(sm),
     }
 
 
@@ -450,6 +452,7 @@ def summary_renderable(sm: SavedModel, disk: DiskUsage) -> RenderableType:
     out.extend(_serving_lines(sm))
     out.append(_disk_line(sm, disk))
     out.extend(_variables_lines(variables_info(sm)))
+    out.extend(keras_renderables(sm))
     for mg in sm.meta_graphs:
         out.append(Text(""))
         out.extend(_meta_graph_renderables(mg))
