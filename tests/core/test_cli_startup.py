@@ -41,7 +41,7 @@ def test_signatures_load_no_graph_code() -> None:
     )
     loaded = _loaded_after(code, top_level=False)
     assert "smlite.model.saved_model" in loaded
-    assert not loaded & {"numpy", "rich", "smlite.formats.graph_scan", "smlite.model.object_graph"}
+    assert not loaded & {"numpy", "rich", "smlite.formats.graph_index", "smlite.model.object_graph"}
 
 
 def test_listing_variables_loads_no_numpy() -> None:
