@@ -26,7 +26,7 @@ def _key(number: int, wire_type: int) -> bytes:
 
 
 def _len(number: int, payload: bytes) -> bytes:
-    return _key(number, 2) + canonical._varint(len(payload)) + payload
+    return _key(number, 2) + canonical.varint(len(payload)) + payload
 
 
 def _entry(key: bytes, value: bytes) -> bytes:
