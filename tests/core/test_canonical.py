@@ -174,3 +174,34 @@ def test_equals_pure_python_protobuf_deterministic_serialization(name: str) -> N
         [sys.executable, "-c", _ORACLE, str(path)], capture_output=True, env=env, check=True
     )
     assert encode(path.read_bytes(), pb.SavedModel.DESCRIPTOR).tobytes() == proc.stdout
+
+
+@pytest.mark.parametrize("name", TF2_MODELS)
+def test_protobuf_fast_path_and_python_walk_agree(
+    name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data = (FIXTURES / name / "saved_model.pb").read_bytes()
+    fast = encode(data, pb.SavedModel.DESCRIPTOR).tobytes()
+    monkeypatch.setattr(canonical, "FAST_LIMIT", -1)
+    assert encode(data, pb.SavedModel.DESCRIPTOR).tobytes() == fast
+
+
+def test_fast_path_refuses_maps_whose_order_upb_gets_wrong(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from smlite.formats.canonical_tables import fast_canonical, table
+
+    node = pb.NodeDef(name="n")
+    node.attr["T"].i = 1
+    node.attr["Tidx"].i = 2
+    assert fast_canonical(table(pb.NodeDef.DESCRIPTOR), node.SerializeToString()) is None
+    del node.attr["Tidx"]
+    node.attr["U"].i = 2
+    fast = fast_canonical(table(pb.NodeDef.DESCRIPTOR), node.SerializeToString())
+    assert fast is not None
+    monkeypatch.setattr(canonical, "FAST_LIMIT", -1)
+    assert canonical_bytes(node) == fast
+    fn = pb.FunctionDef()
+    fn.arg_attr[0].attr["a"].i = 1
+    fn.arg_attr[1].attr["a"].i = 1
+    assert fast_canonical(table(pb.FunctionDef.DESCRIPTOR), fn.SerializeToString()) is None

@@ -41,7 +41,7 @@ from typing import BinaryIO
 
 from smlite import pb
 from smlite.errors import CorruptFileError, SmliteError
-from smlite.formats import canonical, wire
+from smlite.formats import canonical, farmhash, wire
 from smlite.formats.farmhash import fingerprint64, fingerprint64_file, fingerprint_cat64
 from smlite.formats.graph_index import CALL_OPS, GraphIndex, index_graph
 from smlite.formats.wire import Buffer
@@ -118,6 +118,9 @@ class Fingerprint:
     #: Why a computed value may differ from what TensorFlow would write (e.g. an
     #: object-graph function name without a numeric uid, where TensorFlow fails).
     problems: tuple[str, ...] = ()
+    #: The FarmHash that computed the values: "cityhash" or "pyfarmhash" (native),
+    #: or "python" (the pure-Python fallback).
+    farmhash: str = ""
 
     @property
     def mismatches(self) -> tuple[str, ...]:
@@ -155,7 +158,7 @@ def fingerprint(sm: SavedModel) -> Fingerprint:
     """Read ``fingerprint.pb`` (if any) and recompute every hash of ``sm``."""
     stored = read_stored(sm.path)
     computed, problems = _compute(sm)
-    return Fingerprint(sm.path, computed, stored, problems)
+    return Fingerprint(sm.path, computed, stored, problems, farmhash.IMPLEMENTATION)
 
 
 def compute(sm: SavedModel) -> FingerprintValues:

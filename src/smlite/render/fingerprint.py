@@ -47,6 +47,9 @@ def fingerprint_renderable(fp: Fingerprint, *, shown_path: Path | None = None) -
         )
     parts: list[RenderableType] = [head, table]
     parts.append(Text(f"singleprint: {fp.computed.singleprint}"))
+    if fp.farmhash:
+        native = "native" if fp.farmhash != "python" else "pure Python, slow on big models"
+        parts.append(Text(f"hashed with: {fp.farmhash} ({native})", style="dim"))
     for problem in fp.problems:
         parts.append(Text(f"note: {escape_text(problem)}", style="yellow"))
     if stored is not None:
@@ -81,4 +84,5 @@ def fingerprint_document(fp: Fingerprint, *, shown_path: Path | None = None) -> 
         "matches": fp.matches if stored is not None else None,
         "mismatches": list(fp.mismatches),
         "problems": list(fp.problems),
+        "farmhash": fp.farmhash,
     }
