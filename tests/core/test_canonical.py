@@ -40,9 +40,9 @@ def test_map_entries_are_sorted_bytewise() -> None:
     data = canonical_bytes(node)
     keys = [
         bytes(data[f[3] : f[4]])
-        for entry in canonical._occurrences(data, 0, len(data))
+        for entry in canonical.occurrences(data, 0, len(data))
         if entry[0] == 5
-        for f in canonical._occurrences(data, entry[3], entry[4])[:1]
+        for f in canonical.occurrences(data, entry[3], entry[4])[:1]
     ]
     assert keys == [b"a", b"ab", b"b", b"c", b"d", b"d_1", b"d_10", b"dd", b"e"]
     assert pb.NodeDef.FromString(data) == node
@@ -59,8 +59,8 @@ def test_integer_map_keys_ascending_signed() -> None:
 
 def _map_keys(data: bytes) -> list[tuple[int, int]]:
     out = []
-    for f in canonical._occurrences(data, 0, len(data)):
-        inner = canonical._occurrences(data, f[3], f[4])
+    for f in canonical.occurrences(data, 0, len(data)):
+        inner = canonical.occurrences(data, f[3], f[4])
         out.append((inner[0][5], inner[1][5]))
     return out
 

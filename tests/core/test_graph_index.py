@@ -43,11 +43,12 @@ def test_parsed_and_scanned_nodes_agree(
     name: str, index: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     graph = _graph(name, index)
-    fast = index_graph(graph)
+    whole = index_graph(graph)  # the GraphDef decoded by protobuf in one call
+    monkeypatch.setattr(graph_index, "_WHOLE_PARSE_LIMIT", -1)
+    assert index_graph(graph) == whole  # node by node
     monkeypatch.setattr(graph_index, "_FAST_NODE_LIMIT", -1)
-    slow = index_graph(graph)
-    assert fast == slow
-    assert fast.nodes, "every fixture graph has nodes"
+    assert index_graph(graph) == whole  # the wire scanner only
+    assert whole.nodes, "every fixture graph has nodes"
 
 
 @pytest.mark.parametrize(("name", "index"), GRAPHS)
@@ -89,9 +90,10 @@ def _attr_node() -> pb.NodeDef:
     return node
 
 
-@pytest.mark.parametrize("limit", [256 * 1024, -1])
-def test_every_kept_attribute(limit: int, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(graph_index, "_FAST_NODE_LIMIT", limit)
+@pytest.mark.parametrize(("whole", "node"), [(2**25, 2**18), (-1, 2**18), (-1, -1)])
+def test_every_kept_attribute(whole: int, node: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(graph_index, "_WHOLE_PARSE_LIMIT", whole)
+    monkeypatch.setattr(graph_index, "_FAST_NODE_LIMIT", node)
     graph = pb.GraphDef(node=[_attr_node()]).SerializeToString()
     (node,) = index_graph(graph).nodes
     assert node.inputs == ("x", "^c")

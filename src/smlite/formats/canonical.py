@@ -45,7 +45,7 @@ from typing import Any, Union
 from google.protobuf.message import Message
 
 from smlite.formats.canonical_tables import FAST_LIMIT, Field, MessageTable, fast_canonical, table
-from smlite.formats.wire import Buffer, WireError, read_varint
+from smlite.formats.wire import Buffer, Occurrence, WireError, occurrences, read_varint
 
 __all__ = ["CanonicalError", "Encoded", "RangeReader", "canonical_bytes", "encode", "varint"]
 
@@ -183,57 +183,6 @@ class Encoded:
 # Reading fields.
 # ---------------------------------------------------------------------------
 
-# One field occurrence: (number, wire_type, key_start, value_start, value_end, int value).
-# For LEN fields value_start..value_end is the payload and the int is its length;
-# for VARINT fields the span is the varint and the int its raw (unnormalized) value.
-_Occurrence = tuple[int, int, int, int, int, int]
-
-
-def _occurrences(buf: Buffer, pos: int, end: int) -> list[_Occurrence]:
-    out: list[_Occurrence] = []
-    append = out.append
-    while pos < end:
-        key_start = pos
-        # Keys of field numbers < 16 are one byte: the common case, inlined.
-        b = buf[pos]
-        if b < 0x80:
-            key = b
-            pos += 1
-        else:
-            key, pos = read_varint(buf, pos, end)
-        number, wire_type = key >> 3, key & 7
-        if number == 0:
-            raise CanonicalError("field number 0", key_start)
-        if wire_type == _LEN:
-            if pos < end and buf[pos] < 0x80:
-                length = buf[pos]
-                pos += 1
-            else:
-                length, pos = read_varint(buf, pos, end)
-            if length > end - pos:
-                raise CanonicalError(
-                    f"field {number} claims {length} bytes but only {end - pos} remain", pos
-                )
-            append((number, _LEN, key_start, pos, pos + length, length))
-            pos += length
-        elif wire_type == _VARINT:
-            value_start = pos
-            value, pos = read_varint(buf, pos, end)
-            append((number, _VARINT, key_start, value_start, pos, value))
-        elif wire_type == _I64:
-            if pos + 8 > end:
-                raise CanonicalError("truncated 64-bit field", pos)
-            append((number, _I64, key_start, pos, pos + 8, 0))
-            pos += 8
-        elif wire_type == _I32:
-            if pos + 4 > end:
-                raise CanonicalError("truncated 32-bit field", pos)
-            append((number, _I32, key_start, pos, pos + 4, 0))
-            pos += 4
-        else:
-            raise CanonicalError(f"unsupported wire type {wire_type} for field {number}", key_start)
-    return out
-
 
 def _normalize(vtype: str, raw: int) -> int:
     """The varint a C++ parse-then-serialize writes for ``raw`` read into ``vtype``."""
@@ -291,15 +240,15 @@ def canonical_bytes(message: Message) -> bytes:
 
 def _encode_message(buf: Buffer, start: int, end: int, table: MessageTable) -> Encoded:
     out = Encoded(buf)
-    occurrences = _occurrences(buf, start, end)
+    found = occurrences(buf, start, end)
     fields = table.fields
 
     # Group occurrences by field, resolving oneofs (the last member set wins and
     # discards what came before it).
-    by_number: dict[int, list[_Occurrence]] = {}
-    unknown: list[_Occurrence] = []
+    by_number: dict[int, list[Occurrence]] = {}
+    unknown: list[Occurrence] = []
     oneof_current: dict[int, int] = {}
-    for occ in occurrences:
+    for occ in found:
         f = fields.get(occ[0])
         if f is None or not _wire_type_fits(f, occ[1]):
             unknown.append(occ)
@@ -326,7 +275,7 @@ def _wire_type_fits(f: Field, wire_type: int) -> bool:
     return f.repeated and f.kind in ("varint", "i64", "i32") and wire_type == _LEN
 
 
-def _encode_field(buf: Buffer, f: Field, occs: list[_Occurrence], out: Encoded) -> None:
+def _encode_field(buf: Buffer, f: Field, occs: list[Occurrence], out: Encoded) -> None:
     kind = f.kind
     if kind == "message":
         assert f.message is not None
@@ -359,7 +308,7 @@ def _encode_field(buf: Buffer, f: Field, occs: list[_Occurrence], out: Encoded) 
 
 
 def _emit_message(
-    buf: Buffer, number: int, table: MessageTable, occ: _Occurrence, out: Encoded
+    buf: Buffer, number: int, table: MessageTable, occ: Occurrence, out: Encoded
 ) -> None:
     _, _, key_start, start, end, _ = occ
     if end - start <= FAST_LIMIT:
@@ -388,7 +337,7 @@ def _len_header_ok(number: int, key_start: int, start: int, length: int) -> bool
     return start - key_start == _varint_size(number << 3 | _LEN) + _varint_size(length)
 
 
-def _emit_len(buf: Buffer, number: int, occ: _Occurrence, out: Encoded) -> None:
+def _emit_len(buf: Buffer, number: int, occ: Occurrence, out: Encoded) -> None:
     _, _, key_start, start, end, length = occ
     if _len_header_ok(number, key_start, start, length):
         out.add_range(key_start, end)
@@ -397,7 +346,7 @@ def _emit_len(buf: Buffer, number: int, occ: _Occurrence, out: Encoded) -> None:
         out.add_range(start, end)
 
 
-def _encode_scalar(buf: Buffer, f: Field, occ: _Occurrence, out: Encoded) -> None:
+def _encode_scalar(buf: Buffer, f: Field, occ: Occurrence, out: Encoded) -> None:
     number, wire_type, key_start, start, end, raw = occ
     if f.kind == "varint":
         value = _normalize(f.vtype, raw)
@@ -419,7 +368,7 @@ def _encode_scalar(buf: Buffer, f: Field, occ: _Occurrence, out: Encoded) -> Non
         out.add_range(start, end)
 
 
-def _encode_repeated_scalar(buf: Buffer, f: Field, occs: list[_Occurrence], out: Encoded) -> None:
+def _encode_repeated_scalar(buf: Buffer, f: Field, occs: list[Occurrence], out: Encoded) -> None:
     number = f.number
     if f.packed and len(occs) == 1 and occs[0][1] == _LEN:
         occ = occs[0]
@@ -467,7 +416,7 @@ def _packed_varints(data: bytes, vtype: str) -> bytes:
     return bytes(out)
 
 
-def _elements(buf: Buffer, f: Field, occs: list[_Occurrence]) -> list[bytes]:
+def _elements(buf: Buffer, f: Field, occs: list[Occurrence]) -> list[bytes]:
     """Every element of a repeated numeric field, canonically encoded, in order."""
     elements: list[bytes] = []
     width = 8 if f.kind == "i64" else 4
@@ -507,7 +456,7 @@ def _map_sort_key(f: Field, raw_key: object) -> object:
     return raw_key
 
 
-def _encode_map(buf: Buffer, f: Field, occs: list[_Occurrence], out: Encoded) -> None:
+def _encode_map(buf: Buffer, f: Field, occs: list[Occurrence], out: Encoded) -> None:
     key_f, value_f = f.map_key, f.map_value
     assert key_f is not None and value_f is not None
     # Duplicate keys: the last entry wins, as when the map is parsed.
@@ -520,11 +469,11 @@ def _encode_map(buf: Buffer, f: Field, occs: list[_Occurrence], out: Encoded) ->
 
 
 def _encode_entry(
-    buf: Buffer, key_f: Field, value_f: Field, occ: _Occurrence
+    buf: Buffer, key_f: Field, value_f: Field, occ: Occurrence
 ) -> tuple[object, Encoded]:
     """One map entry: its sort key and its canonical encoding as a whole field."""
     number, _, key_start, start, end, length = occ
-    fields = _occurrences(buf, start, end)
+    fields = occurrences(buf, start, end)
     key_occs = [o for o in fields if o[0] == 1 and o[1] == key_f.wire_type]
     value_occs = [o for o in fields if o[0] == 2 and _wire_type_fits(value_f, o[1])]
     body = Encoded(buf)
@@ -569,9 +518,7 @@ def _encode_entry(
     return raw_key, entry
 
 
-def _emit_entry_scalar(
-    buf: Buffer, f: Field, occ: _Occurrence, value: object, out: Encoded
-) -> None:
+def _emit_entry_scalar(buf: Buffer, f: Field, occ: Occurrence, value: object, out: Encoded) -> None:
     number, wire_type, key_start, start, end, _raw = occ
     if f.kind == "varint":
         assert isinstance(value, int)

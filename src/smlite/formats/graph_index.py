@@ -36,6 +36,7 @@ every fixture).
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
@@ -56,6 +57,9 @@ __all__ = [
 CALL_OPS = frozenset({"PartitionedCall", "StatefulPartitionedCall"})
 
 _FAST_NODE_LIMIT = 256 * 1024
+# A GraphDef (or a library FunctionDef) up to this size is decoded whole by protobuf's
+# C parser: tens of milliseconds for a function of 17,500 nodes.
+_WHOLE_PARSE_LIMIT = 32 * 2**20
 
 #: An attribute value as kept by the index: ``s`` (bytes), ``list`` (its strings and
 #: the number of its types), ``i`` (int), ``b`` (bool) or ``type`` (a DataType number).
@@ -185,9 +189,11 @@ def _text(buf: wire.Buffer, start: int, end: int) -> str:
     return bytes(buf[start:end]).decode("utf-8", "surrogateescape")
 
 
-def _node(buf: wire.Buffer, start: int, end: int, node_class: Any) -> Node:
+def _node(buf: wire.Buffer, start: int, end: int) -> Node:
     if end - start <= _FAST_NODE_LIMIT:
-        msg = parse_or_none(node_class, buf, start, end)
+        from smlite import pb
+
+        msg = parse_or_none(pb.NodeDef, buf, start, end)
         if msg is not None:
             return _parsed_node(msg, (start, end))
     return _scanned_node(buf, start, end)
@@ -197,29 +203,29 @@ def _parsed_node(msg: Any, span: tuple[int, int]) -> Node:
     """The index entry of a NodeDef decoded by protobuf, attributes in key order.
 
     Key order is the order in which TensorFlow serializes a map, so the wire
-    scanner (which keeps file order) gives the same tuples.
+    scanner (which keeps file order, then sorts) gives the same tuples.
     """
+    attr_map = msg.attr
+    if not attr_map:
+        return Node(msg.name, msg.op, tuple(msg.input), (), (), span)
     funcs: list[tuple[str, str]] = []
     attrs: list[tuple[str, str, Any]] = []
-    attr_map = msg.attr
-    for key in sorted(attr_map):
+    for key in sorted(attr_map) if len(attr_map) > 1 else attr_map:
         value = attr_map[key]
         kind = value.WhichOneof("value")
-        if kind == "func":
-            funcs.append((key, value.func.name))
+        if kind in _SCALARS:
+            attrs.append((key, kind, getattr(value, kind)))
         elif kind == "list":
             listed = value.list
-            funcs.extend((key, f.name) for f in listed.func)
+            if listed.func:
+                funcs.extend((key, f.name) for f in listed.func)
             attrs.append((key, "list", (tuple(listed.s), len(listed.type))))
-        elif kind == "s":
-            attrs.append((key, "s", value.s))
-        elif kind == "i":
-            attrs.append((key, "i", value.i))
-        elif kind == "b":
-            attrs.append((key, "b", value.b))
-        elif kind == "type":
-            attrs.append((key, "type", value.type))
+        elif kind == "func":
+            funcs.append((key, value.func.name))
     return Node(msg.name, msg.op, tuple(msg.input), tuple(funcs), tuple(attrs), span)
+
+
+_SCALARS = frozenset({"s", "i", "b", "type"})
 
 
 def _func_name(buf: wire.Buffer, start: int, end: int) -> str:
@@ -330,16 +336,18 @@ def _scanned_node(buf: wire.Buffer, start: int, end: int) -> Node:
 # ---------------------------------------------------------------------------
 
 
-def _function(buf: wire.Buffer, start: int, end: int, node_class: Any) -> Function:
+def _function(buf: wire.Buffer, start: int, end: int, parsed: Any) -> Function:
+    """One FunctionDef; ``parsed`` is protobuf's decoding of it (or None: nodes one by one)."""
     name = ""
     args: list[str] = []
     outputs = 0
     nodes: list[Node] = []
-    for f in wire.iter_fields(buf, start, end):
-        if f.wire_type != wire.LEN:
+    node_defs = parsed.node_def if parsed is not None else None
+    for number, wire_type, _, s, e, _ in wire.occurrences(buf, start, end):
+        if wire_type != wire.LEN:
             continue
-        if f.number == 1:
-            for g in wire.iter_fields(buf, f.start, f.end):
+        if number == 1:
+            for g in wire.iter_fields(buf, s, e):
                 if g.wire_type != wire.LEN:
                     continue
                 if g.number == 1:
@@ -348,32 +356,65 @@ def _function(buf: wire.Buffer, start: int, end: int, node_class: Any) -> Functi
                     args.append(_func_name(buf, g.start, g.end))
                 elif g.number == 3:
                     outputs += 1
-        elif f.number == 3:
-            nodes.append(_node(buf, f.start, f.end, node_class))
+        elif number == 3:
+            if node_defs is not None:
+                nodes.append(_parsed_node(node_defs[len(nodes)], (s, e)))
+            else:
+                nodes.append(_node(buf, s, e))
     return Function(name, tuple(args), outputs, tuple(nodes))
 
 
 def index_graph(buf: wire.Buffer) -> GraphIndex:
-    """Index a serialized GraphDef.  Raises :class:`wire.WireError` on bad bytes."""
+    """Index a serialized GraphDef.  Raises :class:`wire.WireError` on bad bytes.
+
+    A graph up to :data:`_WHOLE_PARSE_LIMIT` bytes is decoded by protobuf in
+    one call (a function body likewise); the wire walk then only finds each
+    node's span.  Bigger ones (mostly constant payload) go node by node, so
+    memory stays bounded by the largest small node, not by the file.
+    """
+    # 10^5 nodes make 10^6 small tuples; the cyclic collector would walk them again
+    # and again while they are built (about a fifth of the time), and none is cyclic.
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _index(buf)
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _index(buf: wire.Buffer) -> GraphIndex:
     from smlite import pb
 
-    node_class = pb.NodeDef
+    whole = None
+    if len(buf) <= _WHOLE_PARSE_LIMIT:
+        whole = parse_or_none(pb.GraphDef, buf, 0, len(buf))
+    node_msgs = whole.node if whole is not None else None
     nodes: list[Node] = []
     library: list[Function] = []
     gradients: list[tuple[str, str]] = []
     registered: list[tuple[bytes, str]] = []
     other: list[tuple[int, int, int]] = []
-    for f in wire.iter_fields(buf):
-        if f.wire_type != wire.LEN or f.number not in (1, 2):
-            other.append((f.number, f.key_start, f.end))
-        elif f.number == 1:
-            nodes.append(_node(buf, f.start, f.end, node_class))
+    for number, wire_type, key_start, start, end, _ in wire.occurrences(buf, 0, len(buf)):
+        if wire_type != wire.LEN or number not in (1, 2):
+            other.append((number, key_start, end))
+        elif number == 1:
+            if node_msgs is not None:
+                nodes.append(_parsed_node(node_msgs[len(nodes)], (start, end)))
+            else:
+                nodes.append(_node(buf, start, end))
         else:
-            for g in wire.iter_fields(buf, f.start, f.end):
+            for g in wire.iter_fields(buf, start, end):
                 if g.wire_type != wire.LEN:
                     continue
                 if g.number == 1:
-                    library.append(_function(buf, g.start, g.end, node_class))
+                    parsed = None
+                    if whole is not None:
+                        # Several library fields merge: count the functions seen so far.
+                        parsed = whole.library.function[len(library)]
+                    elif g.end - g.start <= _WHOLE_PARSE_LIMIT:
+                        parsed = parse_or_none(pb.FunctionDef, buf, g.start, g.end)
+                    library.append(_function(buf, g.start, g.end, parsed))
                 elif g.number in (2, 3):
                     pair = [b"", b""]
                     for h in wire.iter_fields(buf, g.start, g.end):
