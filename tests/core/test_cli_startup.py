@@ -63,8 +63,18 @@ def test_help_loads_no_library_code() -> None:
     assert not loaded & {"numpy", "google", "rich", "pydantic"}
 
 
+def test_the_coercion_fast_path_is_installed() -> None:
+    """Typer's private hook is where cli/_coerce.py expects it (else Typer got upgraded
+    past the pinned range and every command would pay for pydantic again)."""
+    from typer import core
+
+    from smlite.cli import _coerce
+
+    assert _coerce.install() is True
+    assert getattr(core.build_runtime_param, "_smlite_fast", False)
+
+
 def test_a_command_does_not_load_pydantic() -> None:
-    pytest.importorskip("typer._coercion", reason="only Typer versions that coerce with pydantic")
     code = (
         "from smlite.cli import run\n"
         "with contextlib.redirect_stdout(io.StringIO()):\n"
