@@ -37,7 +37,7 @@ every fixture).
 from __future__ import annotations
 
 import gc
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any, NamedTuple
@@ -49,6 +49,7 @@ __all__ = [
     "Function",
     "GraphIndex",
     "Node",
+    "NodeList",
     "index_graph",
     "parse_or_none",
 ]
@@ -127,6 +128,85 @@ class Node(NamedTuple):
         return None
 
 
+class NodeList(Sequence[Node]):
+    """The nodes of the graph or of a function body, made into :class:`Node` on first use.
+
+    Op types and calls (``--list_ops``) are read from protobuf's decoding
+    directly; building a Node per NodeDef costs several microseconds, which a
+    17,500-node function only pays when a reader asks for the nodes.
+    """
+
+    __slots__ = ("_entries", "_nodes")
+
+    def __init__(self, entries: Iterable[Node | tuple[Any, tuple[int, int]]] = ()) -> None:
+        self._entries: list[Node | tuple[Any, tuple[int, int]]] | None = list(entries)
+        self._nodes: tuple[Node, ...] | None = None
+
+    def _all(self) -> tuple[Node, ...]:
+        if self._nodes is None:
+            entries = self._entries or []
+            self._nodes = tuple(
+                e if isinstance(e, Node) else _parsed_node(e[0], e[1]) for e in entries
+            )
+            self._entries = None  # the decoded messages can go
+        return self._nodes
+
+    def op_calls(self) -> tuple[set[str], set[str]]:
+        """The op types, and the function the ``f`` attribute of each call op names."""
+        ops: set[str] = set()
+        calls: set[str] = set()
+        if self._entries is None:
+            for node in self._all():
+                ops.add(node.op)
+                if node.op in CALL_OPS:
+                    calls.add(node.attr_function("f") or "")
+            return ops, calls
+        for entry in self._entries:
+            if isinstance(entry, Node):
+                op = entry.op
+                f = entry.attr_function("f") if op in CALL_OPS else None
+            else:
+                msg = entry[0]
+                op = msg.op
+                f = _parsed_f(msg) if op in CALL_OPS else None
+            ops.add(op)
+            if op in CALL_OPS:
+                calls.add(f or "")
+        return ops, calls
+
+    def __len__(self) -> int:
+        return len(self._all())
+
+    def __getitem__(self, i: Any) -> Any:
+        return self._all()[i]
+
+    def __iter__(self) -> Iterator[Node]:
+        return iter(self._all())
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Sequence):
+            return self._all() == tuple(other)
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"NodeList({list(self._all())!r})"
+
+
+def _parsed_f(msg: Any) -> str | None:
+    """The first function the ``f`` attribute of a decoded NodeDef names, as attr_function."""
+    if "f" not in msg.attr:
+        return None
+    value = msg.attr["f"]
+    kind = value.WhichOneof("value")
+    if kind == "func":
+        return str(value.func.name)
+    if kind == "list" and len(value.list.func):
+        return str(value.list.func[0].name)
+    return None
+
+
 class Function(NamedTuple):
     """A FunctionDef of the library: its signature's shape and its body."""
 
@@ -134,14 +214,14 @@ class Function(NamedTuple):
     #: Input argument names.
     args: tuple[str, ...]
     num_outputs: int
-    nodes: tuple[Node, ...]
+    nodes: Sequence[Node]
 
 
 @dataclass(frozen=True, slots=True)
 class GraphIndex:
     """The nodes of a graph and of every function in its library."""
 
-    nodes: tuple[Node, ...]
+    nodes: Sequence[Node]
     #: Every FunctionDef, in file order.
     library: tuple[Function, ...]
     #: Functions by name, in library order (a later duplicate name wins).
@@ -341,7 +421,7 @@ def _function(buf: wire.Buffer, start: int, end: int, parsed: Any) -> Function:
     name = ""
     args: list[str] = []
     outputs = 0
-    nodes: list[Node] = []
+    nodes: list[Node | tuple[Any, tuple[int, int]]] = []
     node_defs = parsed.node_def if parsed is not None else None
     for number, wire_type, _, s, e, _ in wire.occurrences(buf, start, end):
         if wire_type != wire.LEN:
@@ -358,10 +438,10 @@ def _function(buf: wire.Buffer, start: int, end: int, parsed: Any) -> Function:
                     outputs += 1
         elif number == 3:
             if node_defs is not None:
-                nodes.append(_parsed_node(node_defs[len(nodes)], (s, e)))
+                nodes.append((node_defs[len(nodes)], (s, e)))
             else:
                 nodes.append(_node(buf, s, e))
-    return Function(name, tuple(args), outputs, tuple(nodes))
+    return Function(name, tuple(args), outputs, NodeList(nodes))
 
 
 def index_graph(buf: wire.Buffer) -> GraphIndex:
@@ -390,7 +470,7 @@ def _index(buf: wire.Buffer) -> GraphIndex:
     if len(buf) <= _WHOLE_PARSE_LIMIT:
         whole = parse_or_none(pb.GraphDef, buf, 0, len(buf))
     node_msgs = whole.node if whole is not None else None
-    nodes: list[Node] = []
+    nodes: list[Node | tuple[Any, tuple[int, int]]] = []
     library: list[Function] = []
     gradients: list[tuple[str, str]] = []
     registered: list[tuple[bytes, str]] = []
@@ -400,7 +480,7 @@ def _index(buf: wire.Buffer) -> GraphIndex:
             other.append((number, key_start, end))
         elif number == 1:
             if node_msgs is not None:
-                nodes.append(_parsed_node(node_msgs[len(nodes)], (start, end)))
+                nodes.append((node_msgs[len(nodes)], (start, end)))
             else:
                 nodes.append(_node(buf, start, end))
         else:
@@ -427,7 +507,12 @@ def _index(buf: wire.Buffer) -> GraphIndex:
                         registered.append((second, _str(first)))
     functions = MappingProxyType({f.name: f for f in library})
     return GraphIndex(
-        tuple(nodes), tuple(library), functions, tuple(gradients), tuple(registered), tuple(other)
+        NodeList(nodes),
+        tuple(library),
+        functions,
+        tuple(gradients),
+        tuple(registered),
+        tuple(other),
     )
 
 

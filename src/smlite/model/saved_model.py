@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -266,23 +266,17 @@ class MetaGraph:
         called as an op or through the ``f`` attribute of (Stateful)PartitionedCall;
         function names themselves are not ops.
         """
-        from smlite.formats.graph_index import CALL_OPS
-
         index = self.graph_index
         functions = index.functions
         used: set[str] = set()
         pending: list[str] = []
 
-        def mark(op: str) -> None:
-            if op not in used and op in functions:
-                pending.append(op)
-            used.add(op)
-
-        def visit(nodes: tuple[Node, ...]) -> None:
-            for node in nodes:
-                mark(node.op)
-                if node.op in CALL_OPS:
-                    mark(node.attr_function("f") or "")
+        def visit(nodes: Sequence[Node]) -> None:
+            ops, calls = _op_calls(nodes)
+            for op in (*ops, *calls):
+                if op not in used and op in functions:
+                    pending.append(op)
+                used.add(op)
 
         visit(index.nodes)
         while pending:
@@ -293,9 +287,9 @@ class MetaGraph:
     def all_ops(self) -> frozenset[str]:
         """Every op type in the graph and in every library function, reachable or not."""
         index = self.graph_index
-        ops = {node.op for node in index.nodes}
+        ops = set(_op_calls(index.nodes)[0])
         for fn in index.functions.values():
-            ops.update(node.op for node in fn.nodes)
+            ops.update(_op_calls(fn.nodes)[0])
         return frozenset(ops - set(index.functions))
 
     @property
@@ -308,6 +302,17 @@ class MetaGraph:
 
     def __repr__(self) -> str:
         return f"MetaGraph(tags={sorted(self.tag_set)}, signatures={len(self.signatures)})"
+
+
+def _op_calls(nodes: Sequence[Node]) -> tuple[set[str], set[str]]:
+    """Op types and call-op ``f`` functions, without building nodes when they are not built."""
+    from smlite.formats.graph_index import CALL_OPS, NodeList
+
+    if isinstance(nodes, NodeList):
+        return nodes.op_calls()
+    ops = {node.op for node in nodes}
+    calls = {node.attr_function("f") or "" for node in nodes if node.op in CALL_OPS}
+    return ops, calls
 
 
 class SavedModel:
