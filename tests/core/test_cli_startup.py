@@ -32,6 +32,13 @@ def test_import_smlite_loads_nothing_heavy() -> None:
     assert not loaded & {"numpy", "google", "rich", "typer", "pydantic"}
 
 
+def test_the_facade_imports_generated_modules_on_first_use() -> None:
+    loaded = _loaded_after("import smlite.pb", top_level=False)
+    assert not {m for m in loaded if m.startswith("smlite._proto.")}
+    loaded = _loaded_after("from smlite import pb; pb.VersionDef", top_level=False)
+    assert {m for m in loaded if m.startswith("smlite._proto.")} == {"smlite._proto.versions_pb2"}
+
+
 def test_signatures_load_no_graph_code() -> None:
     """Listing signatures reads meta graph headers only: no graph scanner, numpy or rich."""
     code = (
