@@ -422,11 +422,16 @@ def _function(buf: wire.Buffer, start: int, end: int, parsed: Any) -> Function:
     args: list[str] = []
     outputs = 0
     nodes: list[Node | tuple[Any, tuple[int, int]]] = []
-    node_defs = parsed.node_def if parsed is not None else None
+    node_defs = None
+    if parsed is not None:
+        signature = parsed.signature
+        name, outputs = signature.name, len(signature.output_arg)
+        args = [arg.name for arg in signature.input_arg]
+        node_defs = parsed.node_def
     for number, wire_type, _, s, e, _ in wire.occurrences(buf, start, end):
         if wire_type != wire.LEN:
             continue
-        if number == 1:
+        if number == 1 and parsed is None:
             for g in wire.iter_fields(buf, s, e):
                 if g.wire_type != wire.LEN:
                     continue
