@@ -205,3 +205,26 @@ def test_fast_path_refuses_maps_whose_order_upb_gets_wrong(
     fn.arg_attr[0].attr["a"].i = 1
     fn.arg_attr[1].attr["a"].i = 1
     assert fast_canonical(table(pb.FunctionDef.DESCRIPTOR), fn.SerializeToString()) is None
+
+
+def test_contiguous_output_is_a_view_or_one_copy() -> None:
+    source = bytes(range(256)) * 1024  # 256 KiB
+    enc = canonical.Encoded(source)
+    enc.add_range(0, len(source))
+    view = enc.contiguous()
+    assert isinstance(view, memoryview) and view.obj is source
+    enc = canonical.Encoded(source)
+    enc.add_range(10, 100_010)
+    enc.add_bytes(b"literal")
+    enc.add_range(200_000, 200_100)
+    reads: list[tuple[int, int]] = []
+
+    def read_range(offset: int, dest: memoryview) -> None:
+        reads.append((offset, dest.nbytes))
+        dest[:] = source[offset : offset + dest.nbytes]
+
+    scratch = bytearray(enc.size + 50)
+    out = enc.contiguous(read_range, scratch)
+    assert bytes(out) == enc.tobytes()
+    assert out.obj is scratch  # reused, not a new buffer
+    assert reads == [(10, 100_000)]  # only the big range is read; small ones are copied
