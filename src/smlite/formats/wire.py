@@ -37,9 +37,11 @@ Buffer = Union[bytes, bytearray, memoryview, mmap.mmap]  # noqa: UP007 (a runtim
 class WireError(ValueError):
     """Raised with the byte offset at which the data stopped making sense."""
 
-    def __init__(self, message: str, offset: int) -> None:
+    def __init__(self, message: str, offset: int, *, truncated: bool = False) -> None:
         super().__init__(f"{message} at offset {offset}")
         self.offset = offset
+        #: True when the data ended before the value did (not: the value was malformed).
+        self.truncated = truncated
 
 
 class Field(NamedTuple):
@@ -54,21 +56,27 @@ class Field(NamedTuple):
     value: int
 
 
-def read_varint(buf: Buffer, pos: int, end: int) -> tuple[int, int]:
-    """Decode a base-128 varint at ``pos``; return ``(value, next_pos)``."""
+def read_varint(buf: Buffer, pos: int, end: int, max_bits: int = 70) -> tuple[int, int]:
+    """Decode a base-128 varint at ``pos``; return ``(value, next_pos)``.
+
+    The one varint reader of smlite: protobuf fields (up to 10 bytes), and with
+    ``max_bits`` the varints of SSTables, Snappy preambles (32) and string
+    tensor lengths (64).  Raises :class:`WireError` (``truncated`` set when
+    ``end`` came first).
+    """
     result = 0
     shift = 0
     while True:
         if pos >= end:
-            raise WireError("truncated varint", pos)
+            raise WireError("truncated varint", pos, truncated=True)
         b = buf[pos]
         pos += 1
         result |= (b & 0x7F) << shift
         if b < 0x80:
             return result, pos
         shift += 7
-        if shift >= 70:
-            raise WireError("varint longer than 10 bytes", pos)
+        if shift >= max_bits:
+            raise WireError(f"varint longer than {-(-max_bits // 7)} bytes", pos)
 
 
 def iter_fields(buf: Buffer, start: int = 0, end: int | None = None) -> Iterator[Field]:
