@@ -186,25 +186,17 @@ def test_protobuf_fast_path_and_python_walk_agree(
     assert encode(data, pb.SavedModel.DESCRIPTOR).tobytes() == fast
 
 
-def test_fast_path_refuses_maps_whose_order_upb_gets_wrong(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
+def test_fast_path_writes_its_own_maps_in_cpp_order(monkeypatch: pytest.MonkeyPatch) -> None:
     from smlite.formats.canonical_tables import fast_canonical, table
 
     node = pb.NodeDef(name="n")
-    node.attr["T"].i = 1
     node.attr["Tidx"].i = 2
-    assert fast_canonical(table(pb.NodeDef.DESCRIPTOR), node.SerializeToString()) is None
-    del node.attr["Tidx"]
-    node.attr["U"].i = 2
-    fast = fast_canonical(table(pb.NodeDef.DESCRIPTOR), node.SerializeToString())
-    assert fast is not None
+    node.attr["T"].i = 1
+    data = node.SerializeToString(deterministic=True)  # upb: "Tidx" before "T"
+    fast = fast_canonical(table(pb.NodeDef.DESCRIPTOR), data)
+    assert fast is not None and fast != data
     monkeypatch.setattr(canonical, "FAST_LIMIT", -1)
     assert canonical_bytes(node) == fast
-    fn = pb.FunctionDef()
-    fn.arg_attr[0].attr["a"].i = 1
-    fn.arg_attr[1].attr["a"].i = 1
-    assert fast_canonical(table(pb.FunctionDef.DESCRIPTOR), fn.SerializeToString()) is None
 
 
 def test_contiguous_output_is_a_view_or_one_copy() -> None:
@@ -228,3 +220,28 @@ def test_contiguous_output_is_a_view_or_one_copy() -> None:
     assert bytes(out) == enc.tobytes()
     assert out.obj is scratch  # reused, not a new buffer
     assert reads == [(10, 100_000)]  # only the big range is read; small ones are copied
+
+
+def test_own_maps_in_upb_disorder_are_written_in_cpp_order(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from smlite.formats.canonical_tables import fast_canonical, table
+
+    fn = pb.FunctionDef()
+    fn.signature.name = "f"
+    node = fn.node_def.add(name="n", op="Identity")
+    node.attr["T"].type = pb.DataType.DT_FLOAT
+    for k in (10, 3, 2, 1, 0):
+        fn.arg_attr[k].attr["_user_specified_name"].s = b"x%d" % k
+        fn.resource_arg_unique_id[k] = 100 - k
+    for key in ("identity_1", "identity", "a"):
+        fn.ret[key] = key + ":output:0"
+    fn.attr["_noinline"].b = True
+    data = fn.SerializeToString()
+    fast = fast_canonical(table(pb.FunctionDef.DESCRIPTOR), data)
+    assert fast is not None
+    monkeypatch.setattr(canonical, "FAST_LIMIT", -1)
+    assert fast == encode(data, pb.FunctionDef.DESCRIPTOR).tobytes()
+    # A nested map in disorder is still the walk's: None.
+    node.attr["Tidx"].type = pb.DataType.DT_INT32
+    assert fast_canonical(table(pb.FunctionDef.DESCRIPTOR), fn.SerializeToString()) is None

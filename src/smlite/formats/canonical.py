@@ -45,7 +45,14 @@ from typing import Any, Union
 from google.protobuf.message import Message
 
 from smlite.formats.canonical_tables import FAST_LIMIT, Field, MessageTable, fast_canonical, table
-from smlite.formats.wire import Buffer, Occurrence, WireError, occurrences, read_varint
+from smlite.formats.wire import (
+    Buffer,
+    Occurrence,
+    WireError,
+    encode_varint,
+    occurrences,
+    read_varint,
+)
 
 __all__ = ["CanonicalError", "Encoded", "RangeReader", "canonical_bytes", "encode", "varint"]
 
@@ -64,14 +71,8 @@ _VARINT, _I64, _LEN, _I32 = 0, 1, 2, 5
 CanonicalError = WireError
 
 
-def varint(value: int) -> bytes:
-    """``value`` (0 <= value < 2**64) as a minimal base-128 varint."""
-    out = bytearray()
-    while value > 0x7F:
-        out.append((value & 0x7F) | 0x80)
-        value >>= 7
-    out.append(value)
-    return bytes(out)
+#: ``value`` (0 <= value < 2**64) as a minimal varint.
+varint = encode_varint
 
 
 def _key(number: int, wire_type: int) -> bytes:

@@ -23,12 +23,15 @@ from typing import Any
 
 from google.protobuf.descriptor import Descriptor, FieldDescriptor
 
+from smlite.formats.wire import encode_varint, occurrences
+
 __all__ = ["FAST_LIMIT", "Field", "MessageTable", "fast_canonical", "table"]
 
 _VARINT, _I64, _LEN, _I32 = 0, 1, 2, 5
+_M64 = (1 << 64) - 1
 #: Submessages up to this size take the protobuf fast path (bigger ones are mostly
 #: tensor payload, which the Python walk passes through without copying).
-FAST_LIMIT = 1 << 20
+FAST_LIMIT = 4 << 20
 
 _VARINT_TYPES = {
     FieldDescriptor.TYPE_INT32: "int32",
@@ -210,8 +213,12 @@ def _reaches_map(t: MessageTable) -> bool:
     return any(_has_map(d) for d in _reachable(t.descriptor))
 
 
-def _maps_sort_alike(message: Any, t: MessageTable) -> bool:
-    """True when every map in ``message`` has one order under any bytewise-consistent sort."""
+def _maps_sort_alike(message: Any, t: MessageTable, own_maps: bool = True) -> bool:
+    """True when every map in ``message`` has one order under any bytewise-consistent sort.
+
+    ``own_maps=False`` leaves out the key order of ``message``'s own maps (their
+    values are still checked): :func:`_own_maps_encoded_here` writes those.
+    """
     paths = t.map_paths if t.map_paths is not None else _map_paths(t)
     if t.map_oneof is not None:
         # All the ways to a map are members of one oneof (AttrValue: list, func).
@@ -232,7 +239,7 @@ def _maps_sort_alike(message: Any, t: MessageTable) -> bool:
                 if not _maps_sort_alike(item, sub):
                     return False
             continue
-        if len(value) > 1:
+        if own_maps and len(value) > 1:
             if kind == "int_map":
                 return False
             keys = sorted(value)  # code-point order is UTF-8 byte order
@@ -274,6 +281,85 @@ def fast_canonical(t: MessageTable, data: Any) -> bytes | None:
         message = cls.FromString(data)
     except (DecodeError, ValueError, RecursionError):
         return None
-    if not _maps_sort_alike(message, t):
+    if _maps_sort_alike(message, t):
+        return bytes(message.SerializeToString(deterministic=True))
+    return _own_maps_encoded_here(message, t)
+
+
+def _own_maps_encoded_here(message: Any, t: MessageTable) -> bytes | None:
+    """Canonical bytes when only ``message``'s own maps are in the wrong order for upb.
+
+    FunctionDef's ``arg_attr`` (integer keys) and ``ret`` (``"x"``, ``"x_1"``)
+    are the usual case: the maps are encoded here in C++ key order, cleared, and
+    spliced by field number into upb's deterministic serialization of the rest.
+    None when a nested map is the problem, or the message holds unknown fields
+    (which both runtimes write last, after the maps).
+    """
+    from google.protobuf.unknown_fields import UnknownFieldSet
+
+    if not _maps_sort_alike(message, t, own_maps=False) or len(UnknownFieldSet(message)):
         return None
-    return bytes(message.SerializeToString(deterministic=True))
+    maps: list[tuple[int, bytes]] = []
+    for f in sorted(t.fields.values(), key=lambda f: f.number):
+        if f.kind != "map":
+            continue
+        container = getattr(message, f.name)
+        if not len(container):
+            continue
+        encoded = _map_bytes(f, container)
+        if encoded is None:
+            return None
+        maps.append((f.number, encoded))
+        message.ClearField(f.name)
+    rest = bytes(message.SerializeToString(deterministic=True))
+    fields = occurrences(rest, 0, len(rest))
+    out = bytearray()
+    pos = i = 0
+    for number, encoded in maps:
+        while i < len(fields) and fields[i][0] < number:
+            i += 1
+        cut = fields[i][2] if i < len(fields) else len(rest)
+        out += rest[pos:cut]
+        out += encoded
+        pos = cut
+    out += rest[pos:]
+    return bytes(out)
+
+
+def _map_bytes(f: Field, container: Any) -> bytes | None:
+    """Every entry of a parsed map, key and value always written, keys in C++ order."""
+    key_f, value_f = f.map_key, f.map_value
+    assert key_f is not None and value_f is not None
+    header = encode_varint(f.number << 3 | _LEN)
+    parts: list[bytes] = []
+    # Strings sort by code point, which is their UTF-8 byte order; numbers by value.
+    for key in sorted(container):
+        key_bytes = _scalar(key_f, 1, key)
+        value = container[key]
+        if value_f.kind == "message":
+            data = value.SerializeToString(deterministic=True)
+            value_bytes: bytes | None = (
+                encode_varint(2 << 3 | _LEN) + encode_varint(len(data)) + data
+            )
+        else:
+            value_bytes = _scalar(value_f, 2, value)
+        if key_bytes is None or value_bytes is None:
+            return None
+        entry = key_bytes + value_bytes
+        parts.append(header + encode_varint(len(entry)) + entry)
+    return b"".join(parts)
+
+
+def _scalar(f: Field, number: int, value: Any) -> bytes | None:
+    """One string or integer map key/value as a field; None for the kinds left to the walk."""
+    if f.kind == "len":
+        data = value.encode("utf-8") if isinstance(value, str) else bytes(value)
+        return encode_varint(number << 3 | _LEN) + encode_varint(len(data)) + data
+    if f.kind != "varint":
+        return None  # float, double and fixed-width keys or values: rare, the walk writes them
+    if f.vtype in ("sint32", "sint64"):
+        bits = 32 if f.vtype == "sint32" else 64
+        raw = ((value << 1) ^ (value >> (bits - 1))) & ((1 << bits) - 1)
+    else:
+        raw = int(value) & _M64  # negative int32/int64 as their 10-byte two's complement
+    return encode_varint(number << 3 | _VARINT) + encode_varint(raw)

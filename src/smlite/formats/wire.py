@@ -25,6 +25,7 @@ __all__ = [
     "Occurrence",
     "VARINT",
     "WireError",
+    "encode_varint",
     "iter_fields",
     "occurrences",
     "read_varint",
@@ -54,6 +55,16 @@ class Field(NamedTuple):
     start: int
     end: int
     value: int
+
+
+def encode_varint(value: int) -> bytes:
+    """``value`` (0 <= value < 2**64) as a minimal base-128 varint."""
+    out = bytearray()
+    while value > 0x7F:
+        out.append((value & 0x7F) | 0x80)
+        value >>= 7
+    out.append(value)
+    return bytes(out)
 
 
 def read_varint(buf: Buffer, pos: int, end: int, max_bits: int = 70) -> tuple[int, int]:
