@@ -68,7 +68,7 @@ for tier in "${TIERS[@]}"; do
         ;;
     tf)
         banner "tensorflow tier (tensorflow-cpu==2.21.0)"
-        py="$(venv tf -e ".[dev,run]" pyfarmhash)"
+        py="$(venv tf -e ".[dev,run]")"
         "$py" -m pytest -q -p no:cacheprovider tests/tf || status=1
         ;;
     report)

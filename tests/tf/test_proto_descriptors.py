@@ -167,7 +167,7 @@ def _diff(tf_side: Any, ours: Any, where: str) -> Iterator[str]:
 def _smlite_module(stem: str) -> Any:
     # The generated modules are reached through the facade's module list so
     # that this test, like the rest of the code, never imports smlite._proto.
-    for module in pb._MODULES:
+    for module in pb._modules():
         if module.__name__.endswith(f".{stem}_pb2"):
             return module
     raise AssertionError(f"smlite.pb does not load {stem}_pb2")
@@ -214,7 +214,7 @@ def test_every_tensorflow_dependency_is_covered() -> None:
 
 
 def test_every_smlite_file_is_compared() -> None:
-    stems = {m.__name__.rsplit(".", 1)[1].removesuffix("_pb2") for m in pb._MODULES}
+    stems = {m.__name__.rsplit(".", 1)[1].removesuffix("_pb2") for m in pb._modules()}
     stems -= {"any", "wrappers"}
     assert stems == set(TF_MODULES) | set(KERAS_MODULES)
 

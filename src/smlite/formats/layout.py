@@ -35,7 +35,8 @@ import heapq
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from smlite.formats import node_scan, wire
+from smlite.formats import wire
+from smlite.formats.graph_index import read_node
 
 __all__ = [
     "CONST_OPS",
@@ -202,10 +203,10 @@ class _NodeFacts:
 def _node(buf: wire.Buffer, start: int, end: int) -> _NodeFacts:
     """What attribution needs of one NodeDef; the only per-node reading in this module.
 
-    Name and op come from the shared node scanner (to become the graph
-    index); the tensor header is read only for constants.
+    Name and op come from the graph index's reader of one node; the tensor
+    header is read only for constants.
     """
-    node = node_scan.scan_node(buf, start, end)
+    node = read_node(buf, start, end)
     tensor = _const_tensor(buf, start, end) if node.op in CONST_OPS else None
     return _NodeFacts(node.name, node.op, tensor)
 

@@ -1,6 +1,6 @@
 """The call structure of a meta graph: signatures -> graph -> functions -> functions.
 
-Read from the graph scan (:attr:`MetaGraph.graph_scan`): a node calls a library
+Read from the graph index (:attr:`MetaGraph.graph_index`): a node calls a library
 function when an attribute names it (``f`` of ``StatefulPartitionedCall``,
 the branches of ``If``/``While``, ...) or when its op *is* the function's name.
 A signature calls what the nodes of its tensors call; a TF1 signature, whose
@@ -14,10 +14,10 @@ and the graph says how many were left out.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
 
-from smlite.formats.graph_scan import NodeInfo
+from smlite.formats.graph_index import GraphIndex, Node
 from smlite.model.saved_model import MetaGraph
 
 __all__ = ["CallGraph", "CallNode", "GRAPH_ID", "OBJECTS_ID", "call_graph"]
@@ -52,14 +52,13 @@ class CallGraph:
     functions_total: int
 
 
-def _callees(nodes: Iterable[NodeInfo], library: Mapping[str, object]) -> list[str]:
+def _callees(nodes: Iterable[Node], index: GraphIndex) -> list[str]:
+    """The library functions ``nodes`` call, in first-call order (the index's one reading)."""
     found: dict[str, None] = {}
     for node in nodes:
-        for _, fn in node.function_attrs:
-            if fn in library:
+        for fn in index.callees(node):
+            if fn in index.functions:
                 found[fn] = None
-        if node.op in library:
-            found[node.op] = None
     return list(found)
 
 
@@ -72,7 +71,7 @@ def call_graph(mg: MetaGraph, *, limit: int = 150) -> CallGraph:
 
     Raises :class:`~smlite.errors.CorruptFileError` when the GraphDef is damaged.
     """
-    scan = mg.graph_scan
+    scan = mg.graph_index
     library = scan.functions
     by_name = {n.name: n for n in scan.nodes}
     edges: dict[tuple[str, str], None] = {}
@@ -84,7 +83,7 @@ def call_graph(mg: MetaGraph, *, limit: int = 150) -> CallGraph:
         nodes.append(CallNode(sid, "signature", key))
         names = [t.name for t in (*sig.inputs.values(), *sig.outputs.values()) if t.name]
         tensor_nodes = [by_name[n] for n in map(_tensor_node, names) if n in by_name]
-        called = _callees(tensor_nodes, library)
+        called = _callees(tensor_nodes, scan)
         owned.update(n.name for n in tensor_nodes)
         for fn in called:
             edges[(sid, f"function:{fn}")] = None
@@ -94,7 +93,7 @@ def call_graph(mg: MetaGraph, *, limit: int = 150) -> CallGraph:
     graph_ops = {n.op for n in scan.nodes}
     nodes.append(CallNode(GRAPH_ID, "graph", "graph", len(scan.nodes), len(graph_ops)))
     rest = [n for n in scan.nodes if n.name not in owned]
-    for fn in _callees(rest, library):
+    for fn in _callees(rest, scan):
         edges[(GRAPH_ID, f"function:{fn}")] = None
         reached.setdefault(fn, None)
     # The saved tf.functions a Python caller gets from tf.saved_model.load, not yet reached.
@@ -110,7 +109,7 @@ def call_graph(mg: MetaGraph, *, limit: int = 150) -> CallGraph:
     order = list(reached)
     i = 0
     while i < len(order):
-        for callee in _callees(library[order[i]], library):
+        for callee in _callees(library[order[i]].nodes, scan):
             if callee not in reached:
                 reached[callee] = None
                 order.append(callee)
@@ -119,11 +118,11 @@ def call_graph(mg: MetaGraph, *, limit: int = 150) -> CallGraph:
     kept = order[: max(0, limit)]
     kept_set = set(kept)
     for fn in kept:
-        body = library[fn]
+        body = library[fn].nodes
         nodes.append(
             CallNode(f"function:{fn}", "function", fn, len(body), len({n.op for n in body}))
         )
-        for callee in _callees(body, library):
+        for callee in _callees(body, scan):
             if callee in kept_set:
                 edges[(f"function:{fn}", f"function:{callee}")] = None
     kept_ids = {n.id for n in nodes}

@@ -46,12 +46,14 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import BinaryIO, Literal
 
 from smlite import pb
 from smlite.errors import CorruptFileError, SmliteError
-from smlite.formats import canonical, wire
-from smlite.formats.farmhash import fingerprint64, fingerprint_cat64
+from smlite.formats import canonical, farmhash, wire
+from smlite.formats.farmhash import fingerprint64, fingerprint64_file, fingerprint_cat64
+from smlite.formats.graph_index import CALL_OPS, GraphIndex, index_graph
+from smlite.formats.wire import Buffer
 from smlite.model import fingerprint_releases as releases
 from smlite.model.fingerprint_releases import Formula
 from smlite.model.saved_model import SavedModel
@@ -77,11 +79,11 @@ FIELDS = (
     "saved_object_graph_hash",
     "checkpoint_hash",
 )
-_CALL_OPS = (b"PartitionedCall", b"StatefulPartitionedCall")
 _DT_STRING = 7
 _INT64 = re.compile(r"[+-]?[0-9]+")
 _EMPTY_LIBRARY = b"\x12\x00"  # GraphDef field 2 (library), present and empty
 _EMPTY_VERSIONS = b"\x22\x00"  # GraphDef field 4 (versions), present and empty
+_NODE_KEY = b"\x0a"  # GraphDef field 1 (node), length-delimited
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,6 +168,9 @@ class Fingerprint:
     #: The writer's formula the stored values were compared with (or best matched).
     formula: Formula | None = None
     fields: tuple[FieldCheck, ...] = ()
+    #: The FarmHash that computed the values: "cityhash" or "pyfarmhash" (native),
+    #: or "python" (the pure-Python fallback).
+    farmhash: str = ""
 
     @property
     def mismatches(self) -> tuple[str, ...]:
@@ -252,18 +257,36 @@ def fingerprint(sm: SavedModel, *, compute_all: bool = True) -> Fingerprint:
             status="absent",
             reason=releases.absent_reason(release, tf2_export=tf2),
             expected=expected,
+            farmhash=farmhash.IMPLEMENTATION,
         )
     reason = releases.not_comparable_reason(sm.format, stored.producer)
     if reason is not None:
         computed, problems = _compute(sm) if compute_all else (None, ())
         return Fingerprint(
-            sm.path, computed, stored, problems, version, release, "not-comparable", reason
+            sm.path,
+            computed,
+            stored,
+            problems,
+            version,
+            release,
+            "not-comparable",
+            reason,
+            farmhash=farmhash.IMPLEMENTATION,
         )
     values, problems = _compute(sm)
     formula, fields = _judge(sm, stored, values, releases.formulas_for(release, stored.producer))
     status: Status = "match" if all(f.matches for f in fields) else "mismatch"
     return Fingerprint(
-        sm.path, values, stored, problems, version, release, status, formula=formula, fields=fields
+        sm.path,
+        values,
+        stored,
+        problems,
+        version,
+        release,
+        status,
+        formula=formula,
+        fields=fields,
+        farmhash=farmhash.IMPLEMENTATION,
     )
 
 
@@ -323,10 +346,20 @@ class _Algorithms:
         if algorithm == "signatures-unkeyed":
             signatures = sm.meta_graphs[0].header.signature_def if sm.meta_graphs else {}
             return _signature_hash(signatures, keyed=False)
-        with _model_bytes(sm) as buf:
+        if algorithm == "saved-model-file" and sm.format == "pb":
+            try:
+                return fingerprint64_file(sm.file)
+            except OSError as e:
+                raise SmliteError(f"{sm.file}: cannot read: {e.strerror or e}", path=sm.file) from e
+        with _ModelBytes(sm) as model:
             if algorithm == "saved-model-file":
-                return fingerprint64(memoryview(buf))
-            graph = _first_graph(buf)
+                return fingerprint64(memoryview(model.buf))
+            spans = _graph_spans(model.buf)
+            graph: bytes | memoryview = (
+                memoryview(model.buf)[spans[0][0] : spans[0][1]]
+                if len(spans) == 1
+                else b"".join(bytes(model.buf[a:b]) for a, b in spans)
+            )
             try:
                 if algorithm == "graph-def-file":
                     return fingerprint64(graph)
@@ -350,13 +383,12 @@ class _Algorithms:
 
 def _compute(sm: SavedModel) -> tuple[FingerprintValues, tuple[str, ...]]:
     problems: list[str] = []
-    with _model_bytes(sm) as buf:
+    with _ModelBytes(sm) as model:
         try:
-            checksum = fingerprint64(canonical.encode(buf, pb.SavedModel.DESCRIPTOR).tobytes())
-            graph = _first_graph(buf)
-            graph_hash = fingerprint64(_regularized_graph(graph).tobytes())
-            # Views of the mapping must be gone before it is closed.
-            del graph
+            saved_model = canonical.encode(model.buf, pb.SavedModel.DESCRIPTOR)
+            checksum = model.hash(saved_model)
+            del saved_model  # its copy, if one was made, goes before the next one is made
+            graph_hash = model.hash(_regularized_graph(sm, model.buf))
         except (canonical.CanonicalError, wire.WireError) as e:
             raise CorruptFileError(
                 f"cannot re-serialize the SavedModel for its fingerprint: {e}",
@@ -381,48 +413,61 @@ def _compute(sm: SavedModel) -> tuple[FingerprintValues, tuple[str, ...]]:
     return values, tuple(problems)
 
 
-class _model_bytes:
+class _ModelBytes:
     """The binary SavedModel: the memory-mapped file, or a serialization of a .pbtxt."""
 
     def __init__(self, sm: SavedModel) -> None:
         self._sm = sm
+        self._file: BinaryIO | None = None
         self._map: mmap.mmap | None = None
+        self.buf: bytes | mmap.mmap = b""
+        self._scratch: bytearray | None = None
 
-    def __enter__(self) -> bytes | mmap.mmap:
+    def __enter__(self) -> _ModelBytes:
         if self._sm.format != "pb":
-            return self._sm.proto.SerializeToString()
+            self.buf = self._sm.proto.SerializeToString()
+            return self
         try:
-            with open(self._sm.file, "rb") as f:
-                if os.fstat(f.fileno()).st_size == 0:
-                    return b""
-                self._map = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+            self._file = open(self._sm.file, "rb")
+            if os.fstat(self._file.fileno()).st_size:
+                self._map = mmap.mmap(self._file.fileno(), 0, access=mmap.ACCESS_READ)
+                self.buf = self._map
         except OSError as e:
+            self.__exit__()
             raise SmliteError(
                 f"{self._sm.file}: cannot read: {e.strerror or e}", path=self._sm.file
             ) from e
-        return self._map
+        return self
+
+    def hash(self, encoded: canonical.Encoded) -> int:
+        """``Fingerprint64`` of the encoded bytes: a view of the map, or one copy of them."""
+        reader = self._read_range if encoded.source is self._map else None
+        if self._scratch is None and len(encoded.chunks) > 1:
+            # Reused for the regularized graph, which is smaller (else a new buffer is made).
+            self._scratch = bytearray(encoded.size)
+        with encoded.contiguous(reader, self._scratch) as view:
+            return fingerprint64(view)
+
+    def _read_range(self, offset: int, dest: memoryview) -> None:
+        # Read from the file rather than copy from the map: the map's pages would
+        # count in the process's memory next to the copy.
+        assert self._file is not None
+        fd = self._file.fileno()
+        while dest.nbytes:
+            n = os.preadv(fd, [dest], offset)
+            if n <= 0:
+                raise SmliteError(f"{self._sm.file}: changed while it was read", path=self._sm.file)
+            dest = dest[n:]
+            offset += n
 
     def __exit__(self, *exc: object) -> None:
         if self._map is not None:
             # BufferError: a view is still alive (only on error paths); the OS unmaps later.
             with contextlib.suppress(BufferError):
                 self._map.close()
-
-
-def _first_graph(buf: bytes | mmap.mmap) -> bytes | memoryview:
-    """The GraphDef of ``meta_graphs[0]`` (all its occurrences, merged)."""
-    view = memoryview(buf)
-    for f in wire.iter_fields(buf):
-        if f.number == 2 and f.wire_type == wire.LEN:
-            spans = [
-                (g.start, g.end)
-                for g in wire.iter_fields(buf, f.start, f.end)
-                if g.number == 2 and g.wire_type == wire.LEN
-            ]
-            if len(spans) == 1:
-                return view[spans[0][0] : spans[0][1]]
-            return b"".join(bytes(view[s:e]) for s, e in spans)
-    return b""
+        if self._file is not None:
+            self._file.close()
+        self._scratch = None
 
 
 def _strip_uid(name: str) -> str | None:
@@ -436,33 +481,11 @@ def _strip_uid(name: str) -> str | None:
     return name.removesuffix(str(uid))
 
 
-def _node_op_and_dtype(graph: bytes | memoryview, start: int, end: int) -> tuple[bytes, int]:
-    """The op of a NodeDef and its ``dtype`` attribute (0 when absent), by wire scan."""
-    op = b""
-    dtype = 0
-    for f in wire.iter_fields(graph, start, end):
-        if f.number == 2 and f.wire_type == wire.LEN:
-            op = bytes(graph[f.start : f.end])
-        elif f.number == 5 and f.wire_type == wire.LEN:
-            key = b""
-            value: tuple[int, int] | None = None
-            for g in wire.iter_fields(graph, f.start, f.end):
-                if g.number == 1 and g.wire_type == wire.LEN:
-                    key = bytes(graph[g.start : g.end])
-                elif g.number == 2 and g.wire_type == wire.LEN:
-                    value = (g.start, g.end)
-            if key == b"dtype" and value is not None:
-                for h in wire.iter_fields(graph, *value):
-                    if h.number == 6 and h.wire_type == wire.VARINT:
-                        dtype = h.value
-    return op, dtype
-
-
 def _regularized_node(data: bytes) -> bytes | None:
     """SimpleDelete applied to one NodeDef; None when it changes nothing."""
     node = pb.NodeDef.FromString(data)
     changed = False
-    if node.op in ("PartitionedCall", "StatefulPartitionedCall"):
+    if node.op in CALL_OPS:
         if "f" in node.attr:
             name = node.attr["f"].func.name
             stripped = _strip_uid(name)
@@ -478,42 +501,90 @@ def _regularized_node(data: bytes) -> bytes | None:
     return node.SerializeToString() if changed else None
 
 
-def _regularized_graph(graph: bytes | memoryview) -> canonical.Encoded:
+def _graph_spans(buf: bytes | mmap.mmap) -> list[tuple[int, int]]:
+    """Byte spans of ``meta_graphs[0].graph_def`` (almost always one)."""
+    for f in wire.iter_fields(buf):
+        if f.number == 2 and f.wire_type == wire.LEN:
+            return [
+                (g.start, g.end)
+                for g in wire.iter_fields(buf, f.start, f.end)
+                if g.number == 2 and g.wire_type == wire.LEN
+            ]
+    return []
+
+
+def _graph_of(sm: SavedModel, buf: bytes | mmap.mmap) -> tuple[Buffer, int, GraphIndex]:
+    """The GraphDef of ``meta_graphs[0]``: the buffer holding it, its offset there, its index.
+
+    A binary model's graph is one span of the file, indexed once for every
+    reader (the meta graph's index); a text model's or a graph written in
+    several pieces is indexed here from its bytes.
+    """
+    spans = _graph_spans(buf)
+    if not spans:
+        return b"", 0, index_graph(b"")
+    if len(spans) == 1 and sm.format == "pb" and sm.meta_graphs:
+        mg = sm.meta_graphs[0]
+        if mg._raw.graph_spans == tuple(spans):
+            try:
+                return buf, spans[0][0], mg.graph_index
+            except CorruptFileError as e:
+                if isinstance(e.__cause__, wire.WireError):
+                    raise e.__cause__ from None  # _compute reports it as the fingerprint's
+                raise
+    if len(spans) == 1:
+        start, end = spans[0]
+        view = memoryview(buf)[start:end]
+        return buf, start, index_graph(view)
+    joined = b"".join(bytes(buf[s:e]) for s, e in spans)
+    return joined, 0, index_graph(joined)
+
+
+def _regularized_graph(sm: SavedModel, buf: bytes | mmap.mmap) -> canonical.Encoded:
     """Canonical bytes of the GraphDef after TensorFlow's SimpleDelete regularization.
 
     Nodes are re-encoded one by one (only the few that regularization touches
     are parsed); library and versions become present-but-empty; the deprecated
     ``version`` (3), ``debug_info`` (5) and unknown fields are kept.
     """
-    out = canonical.Encoded(graph)
+    source, base, index = _graph_of(sm, buf)
+    out = canonical.Encoded(source)
     node_desc = pb.NodeDef.DESCRIPTOR
     graph_desc = pb.GraphDef.DESCRIPTOR
-    version_fields: list[bytes] = []
-    other_fields: list[bytes] = []
-    for f in wire.iter_fields(graph):
-        if f.number == 1 and f.wire_type == wire.LEN:
-            op, dtype = _node_op_and_dtype(graph, f.start, f.end)
-            replaced = None
-            if op in _CALL_OPS or (op == b"Const" and dtype == _DT_STRING):
-                try:
-                    replaced = _regularized_node(bytes(graph[f.start : f.end]))
-                except pb.DecodeError as e:
-                    raise wire.WireError(f"a NodeDef does not parse ({e})", f.start) from e
-            if replaced is None:
-                out.add_field(1, canonical.encode(graph, node_desc, f.start, f.end))
-            else:
+    for node in index.nodes:
+        start, end = node.span[0] + base, node.span[1] + base
+        if node.op in CALL_OPS or (node.op == "Const" and node.attr_type("dtype") == _DT_STRING):
+            try:
+                replaced = _regularized_node(bytes(source[start:end]))
+            except pb.DecodeError as e:
+                raise wire.WireError(f"a NodeDef does not parse ({e})", start - base) from e
+            if replaced is not None:
                 out.add_field(1, canonical.encode(replaced, node_desc))
-        elif f.number in (2, 4) and f.wire_type == wire.LEN:
-            continue
-        elif f.number == 3:
-            version_fields.append(bytes(graph[f.key_start : f.end]))
+                continue
+        child = canonical.encode(source, node_desc, start, end)
+        header = _NODE_KEY + canonical.varint(end - start)
+        key_start = start - len(header)
+        if child.is_range(start, end) and bytes(source[key_start:start]) == header:
+            out.add_range(key_start, end)  # unchanged: merges with its neighbours
         else:
-            other_fields.append(bytes(graph[f.key_start : f.end]))
+            out.add_field(1, child)
+    versions = b"".join(
+        bytes(source[base + s : base + e]) for n, s, e in index.other_fields if n == 3
+    )
+    others = b"".join(
+        bytes(source[base + s : base + e])
+        for n, s, e in index.other_fields
+        if n not in (3, 4) or (n == 4 and not _is_len_field(source, base + s))
+    )
     out.add_bytes(_EMPTY_LIBRARY)
-    out.extend(canonical.encode(b"".join(version_fields), graph_desc))
+    out.extend(canonical.encode(versions, graph_desc))
     out.add_bytes(_EMPTY_VERSIONS)
-    out.extend(canonical.encode(b"".join(other_fields), graph_desc))
+    out.extend(canonical.encode(others, graph_desc))
     return out
+
+
+def _is_len_field(source: Buffer, key_start: int) -> bool:
+    return source[key_start] & 7 == wire.LEN
 
 
 def _signature_hash(signatures: Mapping[str, pb.SignatureDef], *, keyed: bool = True) -> int:
@@ -557,6 +628,6 @@ def _object_graph_hash(
 
 def _checkpoint_hash(model_dir: Path) -> int:
     try:
-        return fingerprint64((model_dir / "variables" / "variables.index").read_bytes())
+        return fingerprint64_file(model_dir / "variables" / "variables.index")
     except OSError:
         return 0

@@ -53,6 +53,9 @@ def fingerprint_renderable(fp: Fingerprint, *, shown_path: Path | None = None) -
         parts.append(table)
     if recomputed is not None:
         parts.append(Text(f"singleprint: {recomputed.singleprint}"))
+    if fp.farmhash:
+        native = "native" if fp.farmhash != "python" else "pure Python, slow on big models"
+        parts.append(Text(f"hashed with: {fp.farmhash} ({native})", style="dim"))
     for problem in fp.problems:
         parts.append(Text(f"note: {escape_text(problem)}", style="yellow"))
     formula = fp.formula.name if fp.formula is not None else ""
@@ -107,4 +110,5 @@ def fingerprint_document(fp: Fingerprint, *, shown_path: Path | None = None) -> 
         "matches": fp.matches if fp.status in ("match", "mismatch") else None,
         "mismatches": list(fp.mismatches),
         "problems": list(fp.problems),
+        "farmhash": fp.farmhash,
     }
