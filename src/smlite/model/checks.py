@@ -12,10 +12,12 @@ range (see :mod:`smlite.model.rules`):
   every entry lies inside its shard and (unless ``fast``) matches its CRC32C,
   every variable has a checkpoint value;
 * assets: present under ``assets/``, no ``..``/absolute names;
-* fingerprint: present for TF2 exports, every stored hash recomputed equal;
+* fingerprint: present where the writing release writes it, every stored hash
+  what that release would have stored (:func:`smlite.model.fingerprint.fingerprint`);
 * TF Serving: the version that will be served, duplicates, ignored entries,
   the warmup file's TFRecord framing;
 * ops: :func:`smlite.model.scan.scan_meta_graph`;
+* Keras metadata (also in ``scan``): :func:`smlite.model.keras_findings.keras_findings`;
 * sizes: the policy's limits.
 
 A model that cannot be opened still gets a report (that is the point of a
@@ -42,10 +44,12 @@ from smlite.formats import bundle as bundle_format
 from smlite.formats import saved_model as sm_format
 from smlite.formats import tfrecord
 from smlite.model import fingerprint as fingerprint_model
+from smlite.model.keras_findings import keras_findings
 from smlite.model.policy import Policy, find_policy
 from smlite.model.rules import Finding, Severity, Where, rule
 from smlite.model.saved_model import MetaGraph, SavedModel
 from smlite.model.scan import OpRegistry, asset_refs, scan_meta_graph
+from smlite.model.units import format_bytes
 
 __all__ = ["ModelReport", "Progress", "check_path", "model_root_for", "WARMUP_FILE"]
 
@@ -268,6 +272,7 @@ class _Checker:
                 self.findings.extend(
                     scan_meta_graph(sm, mg, policy=self.policy, registry=self.registry)
                 )
+            self.findings.extend(keras_findings(sm, self.policy))
             if self.ops_only:
                 return
             for mg in sm.meta_graphs:
@@ -575,42 +580,34 @@ class _Checker:
 
     # -- fingerprint -----------------------------------------------------------------------
     def check_fingerprint(self, sm: SavedModel) -> None:
+        # The judgement is fingerprint_model.fingerprint's, shared with `smlite fingerprint`.
         fp_path = sm.path / fingerprint_model.FINGERPRINT_FILENAME
         try:
-            stored = fingerprint_model.read_stored(sm.path)
+            fp = fingerprint_model.fingerprint(sm, compute_all=False)
         except SmliteError as e:
-            self.add("SML403", _strip_path(str(e), fp_path), Where(fp_path))
+            if e.path == str(fp_path):
+                self.add("SML403", _strip_path(str(e), fp_path), Where(fp_path))
+            else:
+                self.skipped.append(f"fingerprint not recomputed: {e}")
             return
-        if stored is None:
-            if any(mg.has_object_graph for mg in sm.meta_graphs):
-                self.add(
-                    "SML401",
-                    "fingerprint.pb is missing; TF2 exports write it next to saved_model.pb",
-                    Where(fp_path),
-                )
-            return
-        if sm.format != "pb" or stored.producer not in (0, 1, 4):
-            self.skipped.append(
-                f"fingerprint.pb (producer {stored.producer}) not recomputed: only "
-                "saved_model.pb exports (producer 1 or 4) are comparable"
-            )
-            return
-        try:
-            fp = fingerprint_model.fingerprint(sm)
-        except SmliteError as e:
-            self.skipped.append(f"fingerprint not recomputed: {e}")
-            return
-        for name in fp.mismatches:
-            self.add(
-                "SML402",
-                f"{name} is {getattr(stored.values, name)} in fingerprint.pb but "
-                f"{getattr(fp.computed, name)} recomputed from {_HASHED[name]}: the files "
-                "changed after export or come from different exports",
-                Where(fp_path, detail=name),
-            )
+        if fp.status == "absent":
+            if fp.expected:
+                self.add("SML401", fp.reason, Where(fp_path))
+            elif fp.expected is None:
+                self.skipped.append(fp.reason)
+        elif fp.status == "not-comparable":
+            self.skipped.append(f"fingerprint not recomputed: {fp.reason}")
+        for name, message in fp.mismatch_messages():
+            self.add("SML402", message, Where(fp_path, detail=name))
 
     # -- sizes -----------------------------------------------------------------------------
     def check_sizes(self, sm: SavedModel) -> None:
+        from smlite.model.size import size_findings, size_report
+
+        try:
+            self.findings.extend(size_findings(size_report(sm, top=1)))
+        except SmliteError as e:
+            self.skipped.append(f"sizes not attributed: {e}")
         policy = self.policy
         if policy.max_model_size is not None:
             total = sum(
@@ -664,24 +661,12 @@ class _Checker:
 # Helpers.
 # ---------------------------------------------------------------------------
 
-_HASHED = {
-    "saved_model_checksum": "saved_model.pb",
-    "graph_def_program_hash": "the graph",
-    "signature_def_hash": "the signatures",
-    "saved_object_graph_hash": "the object graph",
-    "checkpoint_hash": "variables/variables.index",
-}
-
-
 def _tags(tags: Iterable[str]) -> str:
     return "'" + ",".join(sorted(tags)) + "'"
 
 
 def _size(n: int) -> str:
-    for unit, scale in (("GB", 10**9), ("MB", 10**6), ("kB", 10**3)):
-        if n >= scale:
-            return f"{n / scale:.1f} {unit} ({n} bytes)"
-    return f"{n} bytes"
+    return format_bytes(n, exact=True)
 
 
 def _offset(e: Exception) -> int | None:

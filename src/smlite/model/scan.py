@@ -25,9 +25,8 @@ from importlib import resources
 from pathlib import Path
 
 from smlite import pb
-from smlite.errors import SmliteError
-from smlite.formats import wire
-from smlite.formats.node_scan import GraphNodes, Node, scan_nodes
+from smlite.errors import CorruptFileError, SmliteError
+from smlite.formats.graph_index import GraphIndex, Node
 from smlite.model.policy import Policy
 from smlite.model.rules import Finding, Rule, Where, rule
 from smlite.model.saved_model import MetaGraph, SavedModel
@@ -238,10 +237,6 @@ OP_RISKS: Mapping[str, OpRisk] = {
     ),
 }
 
-_STRING_ATTRS = frozenset(
-    {"output_stream", "debug_urls", "descriptor_source", "memory_region_name", "filename"}
-)
-_CALL_OPS = ("PartitionedCall", "StatefulPartitionedCall")
 
 
 # ---------------------------------------------------------------------------
@@ -302,9 +297,9 @@ def _load_default() -> OpRegistry:
 # ---------------------------------------------------------------------------
 
 
-def graph_nodes(mg: MetaGraph) -> GraphNodes:
-    """Nodes of the graph and of every function, with inputs and the audited attributes."""
-    return scan_nodes(mg.graph_bytes(), string_attrs=_STRING_ATTRS)
+def graph_nodes(mg: MetaGraph) -> GraphIndex:
+    """Nodes of the graph and of every function, with inputs and attributes (the graph index)."""
+    return mg.graph_index
 
 
 @dataclass(slots=True)
@@ -314,7 +309,7 @@ class _Use:
     node: Node
 
 
-def _uses(graph: GraphNodes) -> Iterator[_Use]:
+def _uses(graph: GraphIndex) -> Iterator[_Use]:
     for node in graph.nodes:
         yield _Use(node.op, None, node)
     for fn in graph.functions.values():
@@ -401,7 +396,7 @@ def _serving_roots(mg: MetaGraph) -> list[str]:
     return roots
 
 
-def _own_saver(mg: MetaGraph, graph: GraphNodes) -> tuple[frozenset[str], frozenset[str]]:
+def _own_saver(mg: MetaGraph, graph: GraphIndex) -> tuple[frozenset[str], frozenset[str]]:
     """Top-level nodes and functions that make up the model's own saving machinery.
 
     Top level: every node that does not run when the model is served (not needed by
@@ -456,7 +451,7 @@ class _Scope:
 class _Context:
     sm: SavedModel
     mg: MetaGraph
-    graph: GraphNodes
+    graph: GraphIndex
     policy: Policy
     registry: OpRegistry
     graph_buffer: bytes | memoryview
@@ -573,13 +568,14 @@ def scan_meta_graph(
     registry = registry or OpRegistry.default()
     file = sm.file
     try:
+        graph = mg.graph_index
         buffer = mg.graph_bytes()
-        graph = scan_nodes(buffer, string_attrs=_STRING_ATTRS)
-    except wire.WireError as e:
+    except CorruptFileError as e:
+        cause = e.__cause__ if e.__cause__ is not None else e
         return [
             Finding(
                 rule("SML107"),
-                f"the GraphDef of meta graph #{mg.index} is damaged: {e}",
+                f"the GraphDef of meta graph #{mg.index} is damaged: {cause}",
                 Where(file, mg.index, mg.tags),
             )
         ]
