@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 import smlite
-import smlite.formats.graph_scan as graph_scan
+import smlite.formats.graph_index as graph_index
 from smlite import pb
 from smlite.cli import run
 from smlite.formats.bundle import Bundle
@@ -296,20 +296,19 @@ def _add_abs(m: pb.SavedModel) -> None:
 
 
 def test_reads_lazily(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Without --values: each graph is scanned once for its ops, never parsed, no data read."""
+    """Without --values: each graph is indexed once (for its ops), no variable data read."""
     old, new = edited_pair(tmp_path, "keras_model", _add_abs)
     scans: list[int] = []
-    real_scan_ops = graph_scan.scan_ops
+    real_index_graph = graph_index.index_graph
 
     def counting(buf: object) -> object:
         scans.append(1)
-        return real_scan_ops(buf)  # type: ignore[arg-type]
+        return real_index_graph(buf)  # type: ignore[arg-type]
 
     def refuse(*args: object, **kwargs: object) -> object:
         raise AssertionError("read more than a diff needs")
 
-    monkeypatch.setattr(graph_scan, "scan_ops", counting)
-    monkeypatch.setattr(graph_scan, "scan_graph", refuse)
+    monkeypatch.setattr(graph_index, "index_graph", counting)
     monkeypatch.setattr(SavedModelFile, "graph_def", refuse)
     real_read_strings = Bundle.read_strings
 
@@ -320,7 +319,6 @@ def test_reads_lazily(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 
     monkeypatch.setattr(Bundle, "read_bytes", refuse)
     monkeypatch.setattr(Bundle, "read_strings", object_graph_only)
-    monkeypatch.setattr("smlite.model.object_graph.scan_library", refuse)
     assert run(["diff", str(old), str(new), "--format", "json"]) == 0
     assert len(scans) == 2
 

@@ -7,8 +7,11 @@ from pathlib import Path
 import pytest
 
 from smlite import pb
-from smlite.model.diff import Diff, Severity, diff
+from smlite.model.diff import Decoded, Diff, Severity, diff
+from smlite.model.dtypes import DType
 from smlite.model.policy import Policy
+from smlite.model.type_specs import TensorSpec
+from smlite.render.diff import message_text, spell
 from tests.support.diff_edit import edited_pair, kinds, only
 
 B, C, N = Severity.BREAKING, Severity.COMPATIBLE, Severity.INFO
@@ -55,10 +58,16 @@ def test_trace_removed_breaks_added_is_compatible(tmp_path: Path) -> None:
     removed, added = both_ways(tmp_path, drop_trace)
     trace = f"{FN}[f]/trace[__inference_f_3863]"
     assert only(removed) == ("trace-removed", B, trace)
-    assert "TensorSpec(shape=(), dtype=tf.float32, name='x'), 0.5, True" in (
-        removed.changes[0].old or ""
-    )
+    # The record keeps the decoded input signature; render spells it as TensorFlow does.
+    signature = removed.changes[0].old
+    assert isinstance(signature, Decoded) and isinstance(signature.value, tuple)
+    args = signature.value[0]
+    assert isinstance(args, tuple) and isinstance(args[0], TensorSpec)
+    assert (args[0].dtype, args[0].name) == (DType(1), "x")
+    assert "TensorSpec(shape=(), dtype=tf.float32, name='x'), 0.5, True" in spell(signature)
+    assert spell(signature) in message_text(removed.changes[0])
     assert only(added) == ("trace-added", C, trace)
+    assert added.changes[0].new == signature
 
 
 def _jit_arg(m: pb.SavedModel) -> pb.TensorSpecProto:
@@ -81,7 +90,7 @@ def test_trace_input_dtype_breaks(tmp_path: Path) -> None:
 
     there, back = both_ways(tmp_path, retype)
     assert only(there)[:2] == ("trace-inputs-changed", B)
-    assert "dtype float32 -> int32" in there.changes[0].message
+    assert "dtype float32 -> int32" in message_text(there.changes[0])
     assert only(back)[:2] == ("trace-inputs-changed", B)
 
 
@@ -128,7 +137,7 @@ def test_stock_op_added_is_info_and_scan_is_not_needed(
 def test_custom_or_denylisted_op_added_breaks(tmp_path: Path, op: str, rule: str) -> None:
     added, removed = both_ways(tmp_path, _add_node(op))
     assert only(added) == ("flagged-op-added", B, f"meta_graph[serve]/op[{op}]")
-    assert rule in added.changes[0].message
+    assert rule in message_text(added.changes[0])
     assert only(removed) == ("op-removed", N, f"meta_graph[serve]/op[{op}]")
 
 
@@ -136,7 +145,7 @@ def test_policy_decides_which_new_ops_break(tmp_path: Path) -> None:
     denying = Policy(deny_ops=frozenset({"Abs"}))
     added, _ = both_ways(tmp_path / "a", _add_node("Abs"), denying)
     assert only(added)[:2] == ("flagged-op-added", B)
-    assert "SML610" in added.changes[0].message
+    assert "SML610" in message_text(added.changes[0])
     allowing = Policy(allowed_custom_ops=frozenset({"SmliteDiffCustomOp"}))
     added, _ = both_ways(tmp_path / "b", _add_node("SmliteDiffCustomOp"), allowing)
     assert only(added)[:2] == ("op-added", N)

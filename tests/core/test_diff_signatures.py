@@ -8,8 +8,11 @@ import pytest
 
 from smlite import pb
 from smlite.errors import TagSetNotFoundError
-from smlite.model.diff import Diff, Severity, diff
+from smlite.model.diff import Decoded, Diff, Severity, diff
+from smlite.model.dtypes import DType
 from smlite.model.policy import Policy, PolicyError
+from smlite.model.type_specs import RaggedTensorSpec
+from smlite.render.diff import diff_document, message_text, spell
 from tests.support.diff_edit import (
     MODELS,
     copy_model,
@@ -97,7 +100,8 @@ def test_dtype_change_breaks_both_ways(tmp_path: Path, side: str) -> None:
     there, back = both_ways(tmp_path, "module_multi_signature", retype)
     kind = f"{side[:-1]}-dtype-changed"
     assert only(there)[:2] == (kind, B) and only(back)[:2] == (kind, B)
-    assert (there.changes[0].old, there.changes[0].new) == ("float32", "float64")
+    assert (there.changes[0].old, there.changes[0].new) == (DType(1), DType(2))
+    assert spell(DType(1)) == "float32"
 
 
 def _reshape(side: str, alias: str, dims: list[int] | None) -> object:
@@ -191,6 +195,25 @@ def test_composite_specs_compared_structurally(
     b = edit_model(copy_model("module_multi_signature", tmp_path / "b"), new)  # type: ignore[arg-type]
     d = run(a, b)
     assert [(c.kind, c.severity) for c in d.changes] == expected
+
+
+def test_composite_values_are_typed_and_spelled_as_tensorflow_does(tmp_path: Path) -> None:
+    a = copy_model("module_multi_signature", tmp_path / "a")
+    b = copy_model("module_multi_signature", tmp_path / "b")
+    edit_model(b, _ragged([-1, -1], 1, 1))  # type: ignore[arg-type]
+    (change,) = [c for c in run(a, b).changes if c.kind == "input-kind-changed"]
+    assert isinstance(change.new, Decoded) and isinstance(change.new.value, RaggedTensorSpec)
+    doc = diff_document(run(a, b))
+    (entry,) = [c for c in doc["changes"] if c["kind"] == "input-kind-changed"]
+    assert (entry["old"], entry["new"]) == (
+        "float32 <unknown>",
+        "RaggedTensorSpec(TensorShape([None, None]), tf.float32, 1, tf.int64)",
+    )
+    c, d = copy_model(a, tmp_path / "c"), copy_model(a, tmp_path / "d")
+    edit_model(c, _ragged([-1, -1, -1], 1, 1))  # type: ignore[arg-type]
+    edit_model(d, _ragged([-1, -1, -1], 1, 2))  # type: ignore[arg-type]
+    ragged_rank = run(c, d)
+    assert message_text(ragged_rank.changes[0]) == "input 'x': value at .ragged_rank 1 became 2"
 
 
 def test_tensor_name_change_is_info(tmp_path: Path) -> None:

@@ -3,6 +3,9 @@
 * Text: the verdict, then the changes by severity (breaking first) and area
   (tag-sets, signatures, functions, ops, variables, assets), each with its
   kind, location and message; every name from a file is escaped.
+* Every format spells a change's typed values the same way (:func:`spell`):
+  dtypes by name, shapes as ``(None, 3)``, decoded TypeSpecs and input
+  signatures as TensorFlow's ``repr()`` (:mod:`smlite.render.tf_repr`).
 * JSON: ``{"smlite_json": 1, "kind": "diff", ...}`` (``docs/diff.md``).
 * SARIF: one result per breaking change, the change kinds as rules, the new
   side's model file as the artifact and the location inside it as a logical
@@ -22,10 +25,23 @@ from typing import Any
 from rich.console import Group, RenderableType
 from rich.text import Text
 
-from smlite.model.diff import KINDS, Change, ChangeKind, Diff, Severity, SideInfo, ValueStats
+from smlite.model.diff import (
+    KINDS,
+    Change,
+    ChangeKind,
+    Decoded,
+    Diff,
+    Severity,
+    SideInfo,
+    Value,
+    ValueStats,
+)
 from smlite.model.diff.kinds import AREAS
+from smlite.model.dtypes import DType
+from smlite.model.tensors import TensorShape
 from smlite.render.escape import escape
 from smlite.render.findings import SARIF_SCHEMA, SARIF_VERSION, _artifact, _display_path
+from smlite.render.tf_repr import tf_repr
 
 __all__ = [
     "AREA_TITLES",
@@ -34,7 +50,9 @@ __all__ = [
     "diff_renderable",
     "diff_sarif",
     "grouped",
+    "message_text",
     "side_text",
+    "spell",
     "summary_line",
 ]
 
@@ -61,6 +79,23 @@ def grouped(d: Diff) -> Iterator[tuple[Severity, str, tuple[Change, ...]]]:
             group = tuple(c for c in of if c.area == area)
             if group:
                 yield severity, area, group
+
+
+def spell(value: Value) -> str:
+    """A change's value as smlite shows it: ``float32``, ``(None, 3)``, TensorFlow's repr."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, DType):
+        return value.name
+    if isinstance(value, TensorShape):
+        return str(value)
+    assert isinstance(value, Decoded)
+    return tf_repr(value.value)
+
+
+def message_text(change: Change) -> str:
+    """The change's message, its values spelled."""
+    return "".join(spell(part) for part in change.message)
 
 
 def side_text(side: SideInfo) -> str:
@@ -93,10 +128,12 @@ def _change_text(change: Change) -> Text:
     line.append(change.kind, style=_STYLES[change.severity])
     line.append(f"  {escape(change.path)}", style="magenta")
     # Messages are one line and quote names from the file: newlines are escaped too.
-    line.append("\n        " + escape(change.message))
-    old, new = change.old, change.new
-    if old and new and not (old in change.message and new in change.message):
-        line.append(f"\n        {escape(old)} -> {escape(new)}", style="dim")
+    message = message_text(change)
+    line.append("\n        " + escape(message))
+    if change.old is not None and change.new is not None:
+        old, new = spell(change.old), spell(change.new)
+        if old and new and not (old in message and new in message):
+            line.append(f"\n        {escape(old)} -> {escape(new)}", style="dim")
     return line
 
 
@@ -172,9 +209,9 @@ def _change_json(c: Change) -> dict[str, Any]:
         "severity": c.severity.value,
         "area": c.area,
         "path": c.path,
-        "message": c.message,
-        "old": c.old,
-        "new": c.new,
+        "message": message_text(c),
+        "old": None if c.old is None else spell(c.old),
+        "new": None if c.new is None else spell(c.new),
         "values": values,
     }
 
@@ -226,13 +263,14 @@ def diff_sarif(d: Diff, *, tool_version: str, base: Path | None = None) -> dict[
     artifact = _artifact(d.new.file or d.new.model_dir or d.new.path, base)
     results = []
     for change in d.breaking:
-        identity = "\x00".join([change.kind, change.path, change.old or "", change.new or ""])
+        sides = ("" if v is None else spell(v) for v in (change.old, change.new))
+        identity = "\x00".join([change.kind, change.path, *sides])
         results.append(
             {
                 "ruleId": change.kind,
                 "ruleIndex": index[change.kind],
                 "level": "error",
-                "message": {"text": change.message},
+                "message": {"text": message_text(change)},
                 "locations": [
                     {
                         "physicalLocation": {

@@ -12,7 +12,15 @@ from __future__ import annotations
 import re
 
 from smlite.model.diff import Change, Diff, Severity
-from smlite.render.diff import AREA_TITLES, MAX_SHOWN, grouped, side_text, summary_line
+from smlite.render.diff import (
+    AREA_TITLES,
+    MAX_SHOWN,
+    grouped,
+    message_text,
+    side_text,
+    spell,
+    summary_line,
+)
 from smlite.render.escape import escape
 
 __all__ = ["diff_markdown", "md"]
@@ -29,9 +37,9 @@ def md(text: str) -> str:
 
 
 def _row(c: Change) -> str:
-    old = md(c.old) if c.old is not None else ""
-    new = md(c.new) if c.new is not None else ""
-    return f"| {md(c.kind)} | {md(c.path)} | {md(c.message)} | {old} | {new} |"
+    old = md(spell(c.old)) if c.old is not None else ""
+    new = md(spell(c.new)) if c.new is not None else ""
+    return f"| {md(c.kind)} | {md(c.path)} | {md(message_text(c))} | {old} | {new} |"
 
 
 def diff_markdown(d: Diff, *, fail_on: str = "breaking") -> str:

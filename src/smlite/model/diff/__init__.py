@@ -33,7 +33,17 @@ from smlite.model.diff.kinds import KINDS, ChangeKind, Severity
 from smlite.model.diff.ops import compare_ops
 from smlite.model.diff.policy import DiffPolicy
 from smlite.model.diff.recorder import Recorder, location, tags_text
-from smlite.model.diff.records import FAIL_ON, Change, Diff, SideInfo, ValueStats, Verdict
+from smlite.model.diff.records import (
+    FAIL_ON,
+    Change,
+    Decoded,
+    Diff,
+    Message,
+    SideInfo,
+    Value,
+    ValueStats,
+    Verdict,
+)
 from smlite.model.diff.records import sort_changes as _sort
 from smlite.model.diff.sides import open_pair
 from smlite.model.diff.signatures import compare_signatures
@@ -50,10 +60,13 @@ __all__ = [
     "KINDS",
     "Change",
     "ChangeKind",
+    "Decoded",
     "Diff",
     "DiffPolicy",
+    "Message",
     "Severity",
     "SideInfo",
+    "Value",
     "ValueStats",
     "Verdict",
     "diff",

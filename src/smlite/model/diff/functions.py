@@ -5,9 +5,9 @@ traces (concrete functions).  A loaded model exposes the root object's
 functions as attributes; a call dispatches to the trace whose input
 signature matches its arguments.  So for each function of the root:
 
-* a trace is identified by its input signature (TensorFlow's repr of the
-  decoded ``canonicalized_input_signature``: library names carry a
-  process-wide counter and differ between two exports of the same code);
+* a trace is identified by its input signature (the decoded
+  ``canonicalized_input_signature``, compared by value: library names carry
+  a process-wide counter and differ between two exports of the same code);
 * a trace whose input signature is gone breaks the calls that matched it,
   unless exactly one new trace replaces exactly one old one and only
   widens it;
@@ -27,11 +27,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from smlite.model.diff.recorder import Recorder, location
-from smlite.model.diff.specs import Delta, compare_structures
+from smlite.model.diff.records import Decoded, Message, Value
+from smlite.model.diff.specs import Delta, compare_structures, same_structure
 from smlite.model.functions import ConcreteFunction, Function
 from smlite.model.object_graph import ObjectGraph, UserObject
 from smlite.model.saved_model import MetaGraph
-from smlite.model.structure import tf_repr
 
 __all__ = ["compare_functions"]
 
@@ -76,15 +76,25 @@ def _functions(og: ObjectGraph | None) -> dict[str, _Saved]:
     return found
 
 
-def _trace_key(cf: ConcreteFunction) -> str:
-    return tf_repr(cf.input_signature)
+def _trace_key(cf: ConcreteFunction) -> Decoded:
+    return Decoded(cf.input_signature)
 
 
-def _traces(fn: Function) -> dict[str, ConcreteFunction]:
-    out: dict[str, ConcreteFunction] = {}
+def _traces(fn: Function) -> list[ConcreteFunction]:
+    """The traces of a function, one per input signature (the first, in file order)."""
+    out: list[ConcreteFunction] = []
     for cf in fn.concrete_functions:
-        out.setdefault(_trace_key(cf), cf)
+        if _match(cf, out) is None:
+            out.append(cf)
     return out
+
+
+def _match(cf: ConcreteFunction, traces: list[ConcreteFunction]) -> ConcreteFunction | None:
+    """The trace of ``traces`` a call matching ``cf``'s input signature dispatches to."""
+    for other in traces:
+        if same_structure(cf.input_signature, other.input_signature):
+            return other
+    return None
 
 
 def compare_functions(old: MetaGraph, new: MetaGraph, rec: Recorder, mg_path: str) -> None:
@@ -113,8 +123,9 @@ def _compare_nested(
         rec.add("nested-function-changed", path, f"function {name!r} below the root was {what}")
         return
     ta, tb = _traces(x.function), _traces(y.function)
-    if set(ta) != set(tb) or any(
-        tf_repr(ta[k].output_signature) != tf_repr(tb[k].output_signature) for k in ta
+    pairs = [(cf, _match(cf, tb)) for cf in ta]
+    if len(ta) != len(tb) or any(
+        b is None or not same_structure(a.output_signature, b.output_signature) for a, b in pairs
     ):
         rec.add(
             "nested-function-changed",
@@ -126,10 +137,15 @@ def _compare_nested(
 
 def _compare_traces(a: Function, b: Function, rec: Recorder, path: str, name: str) -> None:
     ta, tb = _traces(a), _traces(b)
-    for key in sorted(set(ta) & set(tb)):
-        _compare_outputs(ta[key], tb[key], rec, f"{path}/{location(('trace', tb[key].name))}", name)
-    gone = [ta[k] for k in sorted(set(ta) - set(tb))]
-    came = [tb[k] for k in sorted(set(tb) - set(ta))]
+    gone = []
+    for old_cf in ta:
+        new_cf = _match(old_cf, tb)
+        if new_cf is None:
+            gone.append(old_cf)
+        else:
+            trace_path = f"{path}/{location(('trace', new_cf.name))}"
+            _compare_outputs(old_cf, new_cf, rec, trace_path, name)
+    came = [cf for cf in tb if _match(cf, ta) is None]
     if len(gone) == 1 and len(came) == 1:
         old_cf, new_cf = gone[0], came[0]
         trace_path = f"{path}/{location(('trace', new_cf.name))}"
@@ -138,7 +154,7 @@ def _compare_traces(a: Function, b: Function, rec: Recorder, path: str, name: st
         rec.add(
             "trace-inputs-widened" if widened else "trace-inputs-changed",
             trace_path,
-            f"function {name!r}: the input signature of a trace changed: {_deltas_text(deltas)}",
+            (f"function {name!r}: the input signature of a trace changed: ", *_deltas_text(deltas)),
             old=_trace_key(old_cf),
             new=_trace_key(new_cf),
         )
@@ -149,7 +165,7 @@ def _compare_traces(a: Function, b: Function, rec: Recorder, path: str, name: st
         rec.add(
             "trace-removed" if removed else "trace-added",
             f"{path}/{location(('trace', cf.name))}",
-            f"function {name!r} {'no longer has' if removed else 'has a new'} trace for {key}",
+            (f"function {name!r} {'no longer has' if removed else 'has a new'} trace for ", key),
             old=key if removed else None,
             new=None if removed else key,
         )
@@ -172,24 +188,28 @@ def _compare_outputs(
     rec.add(
         "trace-outputs-extended" if extended else "trace-outputs-changed",
         path,
-        f"function {name!r}: the outputs of the trace for {_trace_key(b)} changed: "
-        f"{_deltas_text(deltas)}",
-        old=tf_repr(a.output_signature),
-        new=tf_repr(b.output_signature),
+        (
+            f"function {name!r}: the outputs of the trace for ",
+            _trace_key(b),
+            " changed: ",
+            *_deltas_text(deltas),
+        ),
+        old=Decoded(a.output_signature),
+        new=Decoded(b.output_signature),
     )
 
 
-def _deltas_text(deltas: list[Delta], limit: int = 4) -> str:
-    parts = []
-    for d in deltas[:limit]:
-        where = d.where or "(top)"
-        if d.aspect == "key-added":
-            parts.append(f"{where} added")
-        elif d.aspect == "key-removed":
-            parts.append(f"{where} removed")
-        elif d.aspect == "shape":
-            parts.append(f"{where} shape {d.old} -> {d.new} ({d.relation})")
-        else:
-            parts.append(f"{where} {d.aspect} {d.old} -> {d.new}")
-    more = f", and {len(deltas) - limit} more" if len(deltas) > limit else ""
-    return "; ".join(parts) + more
+def _deltas_text(deltas: list[Delta], limit: int = 4) -> Message:
+    parts: list[str | Value] = []
+    for i, d in enumerate(deltas[:limit]):
+        parts.append(("; " if i else "") + (d.where or "(top)"))
+        if d.aspect in ("key-added", "key-removed"):
+            parts.append(" added" if d.aspect == "key-added" else " removed")
+            continue
+        assert d.old is not None and d.new is not None  # only keys are one-sided
+        parts += [f" {d.aspect} ", d.old, " -> ", d.new]
+        if d.aspect == "shape":
+            parts.append(f" ({d.relation})")
+    if len(deltas) > limit:
+        parts.append(f", and {len(deltas) - limit} more")
+    return tuple(parts)

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 
 from smlite.model.diff.kinds import KINDS, Severity
 from smlite.model.diff.policy import DiffPolicy
-from smlite.model.diff.records import Change, ValueStats
+from smlite.model.diff.records import Change, Message, Value, ValueStats
 
 __all__ = ["Recorder", "location"]
 
@@ -40,13 +40,14 @@ class Recorder:
         self,
         kind: str,
         path: str,
-        message: str,
+        message: str | Message,
         *,
-        old: str | None = None,
-        new: str | None = None,
+        old: Value | None = None,
+        new: Value | None = None,
         values: ValueStats | None = None,
     ) -> None:
-        self.changes.append(Change(kind, self.severity(kind), path, message, old, new, values))
+        parts = (message,) if isinstance(message, str) else message
+        self.changes.append(Change(kind, self.severity(kind), path, parts, old, new, values))
 
     def note(self, text: str) -> None:
         self.notes.append(text)

@@ -4,14 +4,44 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Literal, TypeAlias
 
 from smlite.model.diff.kinds import AREAS, KINDS, Severity
+from smlite.model.dtypes import DType
+from smlite.model.structure import Structure
+from smlite.model.tensors import TensorShape
 
-__all__ = ["Change", "Diff", "FAIL_ON", "SideInfo", "ValueStats", "Verdict"]
+__all__ = [
+    "Change",
+    "Decoded",
+    "Diff",
+    "FAIL_ON",
+    "Message",
+    "SideInfo",
+    "Value",
+    "ValueStats",
+    "Verdict",
+]
 
 #: ``--fail-on`` choices: which changes make ``smlite diff`` exit 1.
 FAIL_ON = ("breaking", "any", "never")
+
+
+@dataclass(frozen=True, slots=True)
+class Decoded:
+    """A value decoded from a nested structure: a TypeSpec, an input signature, a constant.
+
+    Kept as the typed object (compared by value); :func:`smlite.render.diff.spell`
+    shows it as TensorFlow's ``repr()`` of the object it stands for.
+    """
+
+    value: Structure
+
+
+#: One side of a change: a name or words (``str``), a dtype, a shape, or a decoded value.
+Value: TypeAlias = str | DType | TensorShape | Decoded
+#: A message: words and the values they quote, kept typed; render joins the spelled parts.
+Message: TypeAlias = tuple[str | Value, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,17 +69,19 @@ class Change:
 
     ``kind`` is a stable name from :data:`~smlite.model.diff.kinds.KINDS`;
     ``path`` says where (``meta_graph[serve]/signature[serving_default]/input[x]``);
-    ``old``/``new`` are the two sides in TensorFlow's spelling (``float32``,
-    ``(None, 3)``), None where the thing is absent; ``message`` says what
-    changed and what that means for the clients.
+    ``old``/``new`` are the two sides, typed (a :class:`DType`, a
+    :class:`TensorShape`, a :class:`Decoded` TypeSpec or input signature, or a
+    name), None where the thing is absent; ``message`` says what changed and
+    what that means for the clients, as parts.  :mod:`smlite.render.diff` spells
+    them all as TensorFlow does (``spell``, ``message_text``).
     """
 
     kind: str
     severity: Severity
     path: str
-    message: str
-    old: str | None = None
-    new: str | None = None
+    message: Message
+    old: Value | None = None
+    new: Value | None = None
     values: ValueStats | None = None
 
     @property

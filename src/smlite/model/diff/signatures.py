@@ -13,22 +13,24 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from smlite.model.diff.recorder import Recorder, location
+from smlite.model.diff.records import Decoded, Message, Value
 from smlite.model.diff.specs import Delta, compare_structures, shape_relation
 from smlite.model.saved_model import MetaGraph, Signature
-from smlite.model.structure import Structure, decode_type_spec, tf_repr
+from smlite.model.structure import Structure
+from smlite.model.structure_decoder import decode_type_spec
 from smlite.model.tensors import TensorInfo
 
-__all__ = ["compare_signatures", "tensor_text"]
+__all__ = ["compare_signatures", "entry_value"]
 
 PREDICT = "tensorflow/serving/predict"
 CLASSIFY = "tensorflow/serving/classify"
 REGRESS = "tensorflow/serving/regress"
 
 
-def tensor_text(info: TensorInfo) -> str:
+def entry_value(info: TensorInfo) -> Value:
     """``float32 (None, 3)``, ``SparseTensor float32 (None, 2)``, or a composite's TypeSpec."""
     if info.encoding == "composite_tensor":
-        return tf_repr(_spec(info))
+        return Decoded(_spec(info))
     prefix = "" if info.kind == "Tensor" else f"{info.kind} "
     return f"{prefix}{info.dtype.name} {info.shape}"
 
@@ -136,15 +138,16 @@ def _compare_entries(
         a, b = old.get(alias), new.get(alias)
         if b is None:
             assert a is not None
-            text = tensor_text(a)
-            rec.add(f"{side}-removed", path, f"{side} {alias!r} ({text}) was removed", old=text)
+            value = entry_value(a)
+            message = (f"{side} {alias!r} (", value, ") was removed")
+            rec.add(f"{side}-removed", path, message, old=value)
         elif a is None:
             if side == "input" and alias in defaulted:
                 kind, note = "optional-input-added", " (it has a default value)"
             else:
                 kind, note = f"{side}-added", ""
-            text = tensor_text(b)
-            rec.add(kind, path, f"{side} {alias!r} ({text}) was added{note}", new=text)
+            value = entry_value(b)
+            rec.add(kind, path, (f"{side} {alias!r} (", value, f") was added{note}"), new=value)
         else:
             _compare_tensor(side, alias, a, b, rec, path)
 
@@ -157,8 +160,8 @@ def _compare_tensor(
             f"{side}-kind-changed",
             path,
             f"{side} {alias!r} was a {a.kind} and is now a {b.kind}",
-            old=tensor_text(a),
-            new=tensor_text(b),
+            old=entry_value(a),
+            new=entry_value(b),
         )
         return
     if a.encoding == "composite_tensor" and b.encoding == "composite_tensor":
@@ -168,7 +171,7 @@ def _compare_tensor(
             rec.add(
                 _side_kind(side, delta),
                 path,
-                f"{side} {alias!r}:{inner} {_relation_text(delta)}",
+                (f"{side} {alias!r}:{inner} ", *_relation_text(delta)),
                 old=delta.old,
                 new=delta.new,
             )
@@ -178,8 +181,8 @@ def _compare_tensor(
                 f"{side}-dtype-changed",
                 path,
                 f"{side} {alias!r} dtype {a.dtype.name} became {b.dtype.name}",
-                old=a.dtype.name,
-                new=b.dtype.name,
+                old=a.dtype,
+                new=b.dtype,
             )
         relation = shape_relation(a.shape, b.shape)
         if relation != "same":
@@ -187,8 +190,8 @@ def _compare_tensor(
                 f"{side}-shape-{relation}",
                 path,
                 f"{side} {alias!r} shape {a.shape} became {b.shape} ({relation})",
-                old=str(a.shape),
-                new=str(b.shape),
+                old=a.shape,
+                new=b.shape,
             )
     if a.tensor_names != b.tensor_names:
         rec.add(
@@ -200,11 +203,11 @@ def _compare_tensor(
         )
 
 
-def _relation_text(delta: Delta) -> str:
-    if delta.aspect == "shape":
-        return f"{delta.old} became {delta.new} ({delta.relation})"
+def _relation_text(delta: Delta) -> Message:
     if delta.old is None:
-        return f"{delta.new} was added"
+        assert delta.new is not None  # a delta has at least one side
+        return (delta.new, " was added")
     if delta.new is None:
-        return f"{delta.old} was removed"
-    return f"{delta.old} became {delta.new}"
+        return (delta.old, " was removed")
+    relation = f" ({delta.relation})" if delta.aspect == "shape" else ""
+    return (delta.old, " became ", delta.new, relation)

@@ -6,11 +6,12 @@ fits: a size became None, a known rank became unknown), ``narrowed`` (the
 reverse), ``changed`` (neither: another rank, another fixed size, or both
 directions at once) or ``same``.
 
-Structures (the decoded ``StructuredValue``s of :mod:`smlite.model.structure`)
-are walked together; each difference is a :class:`Delta` saying where inside
-the structure it is and which aspect changed.  Whether a delta breaks clients
-depends on whether the structure is something they feed (inputs) or read
-(outputs), which the callers decide.
+Structures (the decoded ``StructuredValue``s of :mod:`smlite.model.structure`
+and :mod:`smlite.model.type_specs`) are walked together and compared by value;
+each difference is a :class:`Delta` saying where inside the structure it is,
+which aspect changed, and the two typed values.  Whether a delta breaks
+clients depends on whether the structure is something they feed (inputs) or
+read (outputs), which the callers decide.
 """
 
 from __future__ import annotations
@@ -19,25 +20,25 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Literal
 
+from smlite.model.diff.records import Decoded, Value
 from smlite.model.dtypes import DType
 from smlite.model.structure import (
+    MAX_DEPTH,
     DictValue,
     ListValue,
     NamedTupleValue,
+    NumpyValue,
     Structure,
-    TypeSpec,
-    tf_repr,
+    TensorValue,
     type_name,
 )
 from smlite.model.tensors import TensorShape
+from smlite.model.type_specs import TypeSpec
 
-__all__ = ["Aspect", "Delta", "Relation", "compare_structures", "shape_relation", "spec_text"]
+__all__ = ["Aspect", "Delta", "Relation", "compare_structures", "same_structure", "shape_relation"]
 
 Relation = Literal["same", "widened", "narrowed", "changed"]
 Aspect = Literal["dtype", "shape", "name", "kind", "key-added", "key-removed", "structure", "value"]
-
-#: Deepest nesting compared (decoded structures are at most this deep anyway).
-_MAX_DEPTH = 64
 
 
 def shape_relation(old: TensorShape, new: TensorShape) -> Relation:
@@ -71,13 +72,8 @@ class Delta:
     where: str
     aspect: Aspect
     relation: Relation
-    old: str | None
-    new: str | None
-
-
-def spec_text(value: Structure) -> str:
-    """A structure as TensorFlow's repr shows it."""
-    return tf_repr(value)
+    old: Value | None
+    new: Value | None
 
 
 def compare_structures(old: Structure, new: Structure) -> list[Delta]:
@@ -87,16 +83,20 @@ def compare_structures(old: Structure, new: Structure) -> list[Delta]:
     return out
 
 
-def _changed(
-    out: list[Delta], where: str, aspect: Aspect, old: str | None, new: str | None
-) -> None:
+def same_structure(old: Structure, new: Structure) -> bool:
+    """Whether two decoded structures are equal (arrays by content, NaN equal to NaN)."""
+    return not compare_structures(old, new)
+
+
+def _changed(out: list[Delta], where: str, aspect: Aspect, old: Value, new: Value) -> None:
     out.append(Delta(where, aspect, "changed", old, new))
 
 
 def _compare(old: Structure, new: Structure, where: str, out: list[Delta], depth: int) -> None:
-    if depth > _MAX_DEPTH:
-        if tf_repr(old) != tf_repr(new):
-            _changed(out, where, "value", tf_repr(old), tf_repr(new))
+    if depth > MAX_DEPTH:
+        # Deeper than the decoder goes: only reached by hand-built values; equality decides.
+        if old != new:
+            _changed(out, where, "value", Decoded(old), Decoded(new))
         return
     if isinstance(old, TypeSpec) and isinstance(new, TypeSpec):
         _compare_specs(old, new, where, out, depth)
@@ -104,35 +104,59 @@ def _compare(old: Structure, new: Structure, where: str, out: list[Delta], depth
         for key in sorted(set(old) | set(new)):
             at = f"{where}[{key!r}]"
             if key not in new:
-                out.append(Delta(at, "key-removed", "changed", spec_text(old[key]), None))
+                out.append(Delta(at, "key-removed", "changed", Decoded(old[key]), None))
             elif key not in old:
-                out.append(Delta(at, "key-added", "changed", None, spec_text(new[key])))
+                out.append(Delta(at, "key-added", "changed", None, Decoded(new[key])))
             else:
                 _compare(old[key], new[key], at, out, depth + 1)
     elif isinstance(old, NamedTupleValue) and isinstance(new, NamedTupleValue):
         if old.name != new.name or [k for k, _ in old.fields] != [k for k, _ in new.fields]:
-            _changed(out, where, "structure", spec_text(old), spec_text(new))
+            _changed(out, where, "structure", Decoded(old), Decoded(new))
             return
         for (key, a), (_, b) in zip(old.fields, new.fields, strict=True):
             _compare(a, b, f"{where}.{key}", out, depth + 1)
     elif _sequence(old) and _sequence(new) and type(old) is type(new):
         items_old, items_new = tuple(old), tuple(new)  # type: ignore[arg-type]
         if len(items_old) != len(items_new):
-            _changed(out, where, "structure", spec_text(old), spec_text(new))
+            _changed(out, where, "structure", Decoded(old), Decoded(new))
             return
         for i, (a, b) in enumerate(zip(items_old, items_new, strict=True)):
             _compare(a, b, f"{where}[{i}]", out, depth + 1)
     elif type_name(old) != type_name(new):
         aspect: Aspect = (
-            "kind" if isinstance(old, TypeSpec) or isinstance(new, TypeSpec) else ("structure")
+            "kind" if isinstance(old, TypeSpec) or isinstance(new, TypeSpec) else "structure"
         )
-        _changed(out, where, aspect, spec_text(old), spec_text(new))
-    elif tf_repr(old) != tf_repr(new):
-        _changed(out, where, "value", spec_text(old), spec_text(new))
+        _changed(out, where, aspect, Decoded(old), Decoded(new))
+    elif not _same_leaf(old, new):
+        _changed(out, where, "value", Decoded(old), Decoded(new))
 
 
 def _sequence(value: Structure) -> bool:
     return isinstance(value, (tuple, ListValue))
+
+
+def _same_leaf(old: Structure, new: Structure) -> bool:
+    """Two leaves of the same type name, by value as TensorFlow's objects would compare."""
+    if isinstance(old, (NumpyValue, TensorValue)) and isinstance(new, (NumpyValue, TensorValue)):
+        return _array_key(old) == _array_key(new)
+    if isinstance(old, TensorShape) and isinstance(new, TensorShape):
+        return old.dims == new.dims
+    if isinstance(old, float) and isinstance(new, float) and old != old and new != new:
+        return True  # NaN: the same constant in both exports
+    return old == new
+
+
+def _array_key(value: NumpyValue | TensorValue) -> tuple[object, ...]:
+    # The spec classes leave arrays out of ==; a changed bound of a BoundedTensorSpec is a
+    # changed spec.  Arrays too large to decode are compared as stored.
+    array = value.array
+    if array is None:
+        content: object = value.proto.SerializeToString(deterministic=True)
+    elif array.dtype.kind == "O":
+        content = array.tolist()
+    else:
+        content = (array.dtype.str, array.tobytes())
+    return (value.dtype, value.shape.dims, content)
 
 
 def _compare_specs(old: TypeSpec, new: TypeSpec, where: str, out: list[Delta], depth: int) -> None:
@@ -140,23 +164,21 @@ def _compare_specs(old: TypeSpec, new: TypeSpec, where: str, out: list[Delta], d
     if type(old) is not type(new) or old.type_name != new.type_name:
         _changed(out, where, "kind", old.type_name, new.type_name)
         return
-    if not dataclasses.is_dataclass(old):
-        if tf_repr(old) != tf_repr(new):
-            _changed(out, where, "value", spec_text(old), spec_text(new))
-        return
     for f in dataclasses.fields(old):
+        if not f.compare:
+            continue  # the stored TypeSpecProto: its content is in the other fields
         a, b = getattr(old, f.name), getattr(new, f.name)
         at = f"{where}.{f.name}" if f.name not in ("dtype", "shape", "name") else where
         if isinstance(a, DType) and isinstance(b, DType):
             # The value's dtype; another dtype field (row splits, indices) changes the spec.
             if a != b:
-                _changed(out, at, "dtype" if f.name == "dtype" else "value", a.name, b.name)
+                _changed(out, at, "dtype" if f.name == "dtype" else "value", a, b)
         elif isinstance(a, TensorShape) and isinstance(b, TensorShape):
             relation = shape_relation(a, b)
             if relation != "same":
-                out.append(Delta(at, "shape", relation, str(a), str(b)))
+                out.append(Delta(at, "shape", relation, a, b))
         elif f.name == "name":
             if a != b:
-                _changed(out, where, "name", repr(a), repr(b))
+                _changed(out, where, "name", Decoded(a), Decoded(b))
         else:
             _compare(a, b, at, out, depth + 1)

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from smlite.model.diff.recorder import Recorder, location
 from smlite.model.diff.records import ValueStats
 from smlite.model.diff.values import value_stats
+from smlite.model.tensors import TensorShape
 from smlite.model.variables import Variable, VariableSet
 
 __all__ = ["compare_variables"]
@@ -35,12 +36,8 @@ def _digest(vs: VariableSet, var: Variable) -> Digest:
     return tuple(parts)
 
 
-def _shape_text(var: Variable) -> str:
-    return "(" + ", ".join(str(d) for d in var.shape) + ("," if len(var.shape) == 1 else "") + ")"
-
-
 def _describe(var: Variable) -> str:
-    return f"{var.tf_dtype.name} {_shape_text(var)}"
+    return f"{var.tf_dtype.name} {TensorShape(var.shape)}"
 
 
 def compare_variables(
@@ -79,19 +76,23 @@ def compare_variables(
                 new=_describe(b),
             )
             continue
-        layout = (
-            ("dtype", a.tf_dtype.name, b.tf_dtype.name),
-            ("shape", _shape_text(a), _shape_text(b)),
-        )
-        for what, before, after in layout:
-            if before != after:
-                rec.add(
-                    f"variable-{what}-changed",
-                    path,
-                    f"variable {_name(b)} {what} {before} became {after}",
-                    old=before,
-                    new=after,
-                )
+        if a.tf_dtype != b.tf_dtype:
+            rec.add(
+                "variable-dtype-changed",
+                path,
+                f"variable {_name(b)} dtype {a.tf_dtype.name} became {b.tf_dtype.name}",
+                old=a.tf_dtype,
+                new=b.tf_dtype,
+            )
+        if a.shape != b.shape:
+            before, after = TensorShape(a.shape), TensorShape(b.shape)
+            rec.add(
+                "variable-shape-changed",
+                path,
+                f"variable {_name(b)} shape {before} became {after}",
+                old=before,
+                new=after,
+            )
         if a.tf_dtype != b.tf_dtype or a.shape != b.shape:
             continue
         digest_a, digest_b = _digest(old, a), _digest(new, b)
