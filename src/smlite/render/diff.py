@@ -40,7 +40,7 @@ from smlite.model.diff.kinds import AREAS
 from smlite.model.dtypes import DType
 from smlite.model.tensors import TensorShape
 from smlite.render.escape import escape
-from smlite.render.findings import SARIF_SCHEMA, SARIF_VERSION, _artifact, _display_path
+from smlite.render.sarif import artifact_location, display_path, sarif_log
 from smlite.render.tf_repr import tf_repr
 
 __all__ = [
@@ -187,8 +187,8 @@ def _side_json(side: SideInfo, base: Path | None) -> dict[str, Any]:
     return {
         "path": side.path.as_posix(),
         "kind": side.kind,
-        "model_dir": _display_path(side.model_dir, base) or None,
-        "file": _display_path(side.file, base) or None,
+        "model_dir": display_path(side.model_dir, base) or None,
+        "file": display_path(side.file, base) or None,
         "version": side.version,
     }
 
@@ -260,7 +260,7 @@ def diff_sarif(d: Diff, *, tool_version: str, base: Path | None = None) -> dict[
     """A SARIF 2.1.0 log: one result per breaking change, located in the new model."""
     kinds = list(KINDS.values())
     index = {k.name: i for i, k in enumerate(kinds)}
-    artifact = _artifact(d.new.file or d.new.model_dir or d.new.path, base)
+    artifact = artifact_location(d.new.file or d.new.model_dir or d.new.path, base)
     results = []
     for change in d.breaking:
         sides = ("" if v is None else spell(v) for v in (change.old, change.new))
@@ -301,8 +301,4 @@ def diff_sarif(d: Diff, *, tool_version: str, base: Path | None = None) -> dict[
         "columnKind": "unicodeCodePoints",
         "properties": {"verdict": d.verdict.code, "old": side_text(d.old)},
     }
-    if base is not None:
-        run["originalUriBaseIds"] = {
-            "%SRCROOT%": {"uri": Path(base).absolute().as_uri().rstrip("/") + "/"}
-        }
-    return {"$schema": SARIF_SCHEMA, "version": SARIF_VERSION, "runs": [run]}
+    return sarif_log(run, base)
