@@ -78,6 +78,23 @@ def test_checkpoint_diff_from_the_index_alone(tmp_path: Path, no_data_reads: Non
     assert d.changes[-1].values is None
 
 
+def test_variables_are_matched_by_checkpoint_key_only(tmp_path: Path) -> None:
+    """A key on one side that is another variable's object path on the other is no match."""
+    from smlite.model.variables import OBJECT_GRAPH_KEY
+    from tests.core.test_variables import _trackable_graph
+
+    old = _checkpoint(tmp_path / "old" / "ckpt", {"model.kernel": np.ones(2, np.float32)})
+    w = BundleWriter(tmp_path / "new" / "ckpt")
+    graph = _trackable_graph()
+    w.add(OBJECT_GRAPH_KEY, np.array(graph.SerializeToString(), dtype=object))
+    for node in graph.nodes:
+        for attr in node.attributes:
+            w.add(attr.checkpoint_key, np.ones(2, np.float32))
+    d = run(old, w.finish())
+    assert ("variable-removed", "variables[model.kernel]") in [(c.kind, c.path) for c in d.changes]
+    assert kinds(d).count("variable-added") == 5 and len(d.changes) == 6
+
+
 def test_values_measured_with_values(tmp_path: Path) -> None:
     old = _checkpoint(tmp_path / "old" / "ckpt", {"w": W, "same": W})
     new_w = W.copy()
