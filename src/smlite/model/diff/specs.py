@@ -94,7 +94,7 @@ def _changed(out: list[Delta], where: str, aspect: Aspect, old: Value, new: Valu
 
 def _compare(old: Structure, new: Structure, where: str, out: list[Delta], depth: int) -> None:
     if depth > MAX_DEPTH:
-        # Deeper than the decoder goes: only reached by hand-built values; equality decides.
+        # As deep as the decoder goes: the rest is compared whole, by equality.
         if old != new:
             _changed(out, where, "value", Decoded(old), Decoded(new))
         return
