@@ -12,7 +12,8 @@ It generates once (cached under ``benchmarks/cache/``, not committed):
 * ``large``: a saved_model.pb over 1 GB of folded constants (bench_show.py);
 * ``function_10k``: a serving function of 17,500 nodes (3,500 layers of mul/add/relu);
 * ``graph_100k``: a TF1 graph of 100,000 nodes (20,000 layers of mul/add/relu);
-* ``variables_2000``: 2,000 variables, ~800 MB in 4 shards (bench_variables.py).
+* ``variables_2000``: 2,000 variables, ~800 MB in 4 shards (bench_variables.py);
+* ``large_signature``, ``variables_2000_retrained``: changed copies for ``diff`` (bench_diff.py).
 
 Every case runs ``--runs`` times as a fresh process (median wall time, largest
 peak RSS from ``os.wait4``) after one untimed warm-up, so both tools read from
@@ -36,6 +37,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import bench_diff
 import bench_show
 import bench_variables
 from _harness import Timing, machine, measure
@@ -388,6 +390,10 @@ def section_variables(suite: Suite, models: dict[str, Path], smlite: str, samcli
     )
 
 
+def section_diff(suite: Suite, models: dict[str, Path], smlite: str, samcli: str) -> None:
+    bench_diff.run_section(suite, Row, smlite)
+
+
 #: Section name -> (runner, the cached models it needs), in report order.
 SECTIONS = {
     "startup": (section_startup, ()),
@@ -395,6 +401,8 @@ SECTIONS = {
     "function": (section_function, ("function_10k",)),
     "gate": (section_gate, ("mobilenet", "large", "graph_100k")),
     "variables": (section_variables, ("variables_2000",)),
+    # bench_diff makes (and caches) the large model and the variables it changes copies of.
+    "diff": (section_diff, ()),
 }
 
 

@@ -13,7 +13,9 @@ from smlite.cli import build_app, run
 
 ROOT = Path(__file__).resolve().parents[2]
 MODELS = ROOT / "tests" / "fixtures" / "models"
-COMMANDS = ["show", "summary", "variables", "run", "check", "scan", "fingerprint", "size", "report"]
+COMMANDS = [
+    "show", "summary", "variables", "run", "check", "scan", "fingerprint", "diff", "size", "report",
+]  # fmt: skip
 
 
 def _loaded_after(code: str, *, top_level: bool = True) -> set[str]:

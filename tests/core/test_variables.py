@@ -505,6 +505,20 @@ def test_not_found_offers_choices() -> None:
     assert isinstance(VariableSet, type)
 
 
+def test_get_and_in_agree_with_getitem() -> None:
+    """Mapping.get catches only KeyError: get() and `in` must not raise for a missing name."""
+    with open_variables(FIXTURES / "models" / "variables_sharded") as vs:
+        key = "small/2/.ATTRIBUTES/VARIABLE_VALUE"
+        assert vs.get("no/such/variable") is None
+        marker = object()
+        assert vs.get("no/such/variable", marker) is marker
+        assert "no/such/variable" not in vs and 3 not in vs
+        assert vs.get(key) is vs[key] and key in vs
+        # Found by object path too, as [] finds it; iteration still yields checkpoint keys.
+        assert vs.get("small.2") is vs["small.2"] is vs[key] and "small.2" in vs
+        assert "small.2" not in set(vs) and dict(vs.items())[key] is vs[key]
+
+
 def test_repr_and_mapping() -> None:
     with open_variables(FIXTURES / "models" / "variables_sharded") as vs:
         var = vs["small.2"]

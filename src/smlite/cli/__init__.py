@@ -5,7 +5,7 @@ them :class:`ExitCode` values:
 
 * 0 — success;
 * 1 — the command ran and found problems (``check``, ``scan``, ``variables
-  --verify``, ``fingerprint``);
+  --verify``, ``fingerprint``, breaking changes for ``diff``);
 * 2 — smlite could not do what was asked (bad flags, missing or unreadable
   model, damaged file); the message goes to stderr, never a traceback.
 
@@ -60,6 +60,7 @@ COMMANDS: dict[str, str] = {
     "check": "check",
     "scan": "scan",
     "fingerprint": "fingerprint",
+    "diff": "diff",
     "size": "size",
     "report": "report",
     "precommit": "precommit",

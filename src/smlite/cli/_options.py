@@ -7,13 +7,18 @@ typed and explained the same way everywhere.
 
 from __future__ import annotations
 
+import sys
 from enum import Enum
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+if TYPE_CHECKING:
+    from rich.console import RenderableType
+
 __all__ = [
     "ConfigOption",
+    "DiffFormat",
     "FastOption",
     "FindingsFormat",
     "FindingsFormatOption",
@@ -24,6 +29,7 @@ __all__ = [
     "OutputFormat",
     "ServingVersionOption",
     "StrictOption",
+    "write_output",
 ]
 
 
@@ -40,6 +46,15 @@ class FindingsFormat(str, Enum):
     text = "text"
     json = "json"
     sarif = "sarif"
+
+
+class DiffFormat(str, Enum):
+    """``--format`` of ``diff``: the findings formats plus Markdown for a pull-request comment."""
+
+    text = "text"
+    json = "json"
+    sarif = "sarif"
+    markdown = "markdown"
 
 
 ModelPathArgument = Annotated[
@@ -101,3 +116,25 @@ OpsFromOption = Annotated[
         help="Op names the serving runtime registers, one per line (default: TensorFlow 2.21's).",
     ),
 ]
+
+
+def write_output(content: str | RenderableType, output: str | None) -> None:
+    """Write a document (text) or a rich renderable to ``output``, or to stdout when None.
+
+    A renderable written to a file is rendered without colour codes.  The caller
+    has already refused an ``output`` inside a model directory.
+    """
+    if isinstance(content, str):
+        if output is None:
+            sys.stdout.write(content)
+        else:
+            with open(output, "w", encoding="utf-8") as f:
+                f.write(content)
+        return
+    from rich.console import Console
+
+    if output is None:
+        Console(highlight=False, soft_wrap=True).print(content)
+    else:
+        with open(output, "w", encoding="utf-8") as f:
+            Console(file=f, highlight=False, soft_wrap=True, no_color=True).print(content)

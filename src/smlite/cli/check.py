@@ -23,6 +23,7 @@ from smlite.cli._options import (
     OpsFromOption,
     OutputFileOption,
     StrictOption,
+    write_output,
 )
 
 if TYPE_CHECKING:
@@ -150,16 +151,9 @@ def write_reports(
     if output is not None:
         refuse_write_inside(Path(output), (f for r in reports for f in (r.path, r.model_dir)))
     if format_ is FindingsFormat.text:
-        from rich.console import Console
-
         from smlite.render.findings import findings_renderable
 
-        renderable = findings_renderable(reports, strict=strict, base=base)
-        if output is None:
-            Console(highlight=False, soft_wrap=True).print(renderable)
-        else:
-            with open(output, "w", encoding="utf-8") as f:
-                Console(file=f, highlight=False, soft_wrap=True, no_color=True).print(renderable)
+        write_output(findings_renderable(reports, strict=strict, base=base), output)
     else:
         from smlite.render.findings import check_document, sarif_document
 
@@ -168,10 +162,5 @@ def write_reports(
             if format_ is FindingsFormat.json
             else sarif_document(reports, tool_version=__version__, base=base)
         )
-        text = dumps(doc)
-        if output is None:
-            sys.stdout.write(text)
-        else:
-            with open(output, "w", encoding="utf-8") as f:
-                f.write(text)
+        write_output(dumps(doc), output)
     return ExitCode.FINDINGS if any(r.failed(strict=strict) for r in reports) else ExitCode.OK

@@ -53,6 +53,7 @@ _KEYS = frozenset(
         "warnings-as-errors",
         "disable",
         "severity",
+        "diff",
     }
 )
 _SIZE = re.compile(r"\s*([0-9]+(?:\.[0-9]+)?)\s*([kmgt]?i?b?)?\s*", re.IGNORECASE)
@@ -110,6 +111,8 @@ class Policy:
     severity: Mapping[str, Severity] = field(default_factory=lambda: MappingProxyType({}))
     #: The file this policy came from (None: built-in defaults).
     source: Path | None = None
+    #: ``[tool.smlite.diff]`` as written; ``smlite.model.diff.policy`` reads and checks it.
+    diff: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
 
     def enabled(self, r: Rule) -> bool:
         return r.id not in self.disabled
@@ -193,6 +196,9 @@ class Policy:
         warnings_as_errors = table.get("warnings-as-errors", False)
         if not isinstance(warnings_as_errors, bool):
             raise TypeError("warnings-as-errors must be true or false")
+        diff = table.get("diff", {})
+        if not isinstance(diff, dict):
+            raise TypeError("diff must be a table ([tool.smlite.diff])")
         return cls(
             required_tag_sets=tag_sets,
             required_signatures=MappingProxyType(signatures),
@@ -208,6 +214,7 @@ class Policy:
             disabled=frozenset(disabled),
             severity=MappingProxyType(severity),
             source=source,
+            diff=MappingProxyType(dict(diff)),
         )
 
 

@@ -95,6 +95,11 @@ class Signature:
         """True for ``__saved_model_init_op`` and ``__saved_model_train_op``."""
         return self.key in _INTERNAL_SIGNATURES
 
+    @property
+    def defaulted_inputs(self) -> frozenset[str]:
+        """Inputs the signature gives a default value (``SignatureDef.defaults``): optional."""
+        return frozenset(self.proto.defaults)
+
     def __repr__(self) -> str:
         return (
             f"Signature({self.key!r}, inputs={list(self.inputs)}, "

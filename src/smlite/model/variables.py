@@ -32,7 +32,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 from smlite import pb
 from smlite.errors import (
@@ -63,6 +63,7 @@ __all__ = [
 
 OBJECT_GRAPH_KEY = bundle_format.OBJECT_GRAPH_KEY
 _VARIABLE_VALUE = "VARIABLE_VALUE"
+_T = TypeVar("_T")
 _SYNCHRONIZATION = {0: "auto", 1: "none", 2: "on_write", 3: "on_read"}
 _AGGREGATION = {0: "none", 1: "sum", 2: "mean", 3: "only_first_replica"}
 # Element types whose bytes can be viewed as-is; for these TF 2.21 stores one
@@ -220,6 +221,7 @@ class VariableSet(Mapping[str, Variable]):
                     continue
                 variables[key] = self._make_variable(bundle, bundle.entries[key], infos.get(key))
         self._variables = variables
+        self._aliases: dict[str, Variable] | None = None
 
     # -- construction -------------------------------------------------------------------
     @classmethod
@@ -258,15 +260,39 @@ class VariableSet(Mapping[str, Variable]):
         )
 
     # -- mapping --------------------------------------------------------------------------
+    # The keys are checkpoint keys.  [], get() and `in` also find a variable by its object
+    # path or name (the first in key order that has it), and agree with each other.
     def __getitem__(self, key: str) -> Variable:
-        try:
-            return self._variables[key]
-        except KeyError:
-            pass
-        for var in self._variables.values():
-            if key in (var.object_path, var.name):
-                return var
-        raise self._not_found(key) from None
+        var = self._find(key)
+        if var is None:
+            raise self._not_found(key)
+        return var
+
+    @overload
+    def get(self, key: str, default: None = None) -> Variable | None: ...
+    @overload
+    def get(self, key: str, default: Variable | _T) -> Variable | _T: ...
+
+    def get(self, key: str, default: object = None) -> object:
+        # Mapping.get catches only KeyError; a missing variable raises VariableNotFoundError.
+        var = self._find(key)
+        return default if var is None else var
+
+    def __contains__(self, key: object) -> bool:
+        return isinstance(key, str) and self._find(key) is not None
+
+    def _find(self, key: str) -> Variable | None:
+        var = self._variables.get(key)
+        if var is not None:
+            return var
+        if self._aliases is None:
+            aliases: dict[str, Variable] = {}
+            for v in self._variables.values():
+                for alias in (v.object_path, v.name):
+                    if alias:
+                        aliases.setdefault(alias, v)
+            self._aliases = aliases
+        return self._aliases.get(key)
 
     def _not_found(self, key: str) -> VariableNotFoundError:
         names = list(self._variables)
@@ -287,9 +313,6 @@ class VariableSet(Mapping[str, Variable]):
 
     def __len__(self) -> int:
         return len(self._variables)
-
-    def __contains__(self, key: object) -> bool:
-        return key in self._variables
 
     # -- metadata ---------------------------------------------------------------------------
     @property
