@@ -39,7 +39,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from smlite import pb
-from smlite.errors import CorruptFileError, SmliteError
+from smlite.errors import CorruptFileError, unreadable
 from smlite.formats import canonical, wire
 from smlite.formats.farmhash import fingerprint64, fingerprint_cat64
 from smlite.model.saved_model import SavedModel
@@ -138,7 +138,7 @@ def read_stored(model_dir: str | os.PathLike[str]) -> StoredFingerprint | None:
     except FileNotFoundError:
         return None
     except OSError as e:
-        raise SmliteError(f"{path}: cannot read: {e.strerror or e}", path=path) from e
+        raise unreadable(path, e) from e
     message = pb.FingerprintDef()
     try:
         message.ParseFromString(data)
@@ -212,9 +212,7 @@ class _model_bytes:
                     return b""
                 self._map = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
         except OSError as e:
-            raise SmliteError(
-                f"{self._sm.file}: cannot read: {e.strerror or e}", path=self._sm.file
-            ) from e
+            raise unreadable(self._sm.file, e) from e
         return self._map
 
     def __exit__(self, *exc: object) -> None:
