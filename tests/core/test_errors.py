@@ -6,6 +6,7 @@ in smlite reads an error's message to decide what it means.
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -23,6 +24,7 @@ from smlite.errors import (
 )
 from smlite.formats.bundle import Bundle
 
+SRC = Path(__file__).resolve().parents[2] / "src" / "smlite"
 MODELS = Path(__file__).resolve().parents[1] / "fixtures" / "models"
 
 
@@ -98,3 +100,20 @@ def test_bundle_reasons(tmp_path: Path) -> None:
     with Bundle.open(model / "variables" / "variables") as bundle:
         reasons = {error.reason for _, error in bundle.iter_problems()}
     assert {Reason.MISSING_SHARD, Reason.TRUNCATED, Reason.CHECKSUM} <= reasons
+
+
+# What must never come back: deciding by an error's text.
+_MESSAGE_MATCHING = re.compile(
+    r"""in\s+str\(\w+\)|in\s+\w+\.(message|detail)\b|_strip_path|["']\s+in\s+(message|problem)\b"""
+)
+
+
+def test_nothing_matches_error_message_text() -> None:
+    offenders = [
+        f"{path.relative_to(SRC)}:{number}: {line.strip()}"
+        for path in sorted(SRC.rglob("*.py"))
+        if "_proto" not in path.parts
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if _MESSAGE_MATCHING.search(line)
+    ]
+    assert offenders == []

@@ -4,11 +4,12 @@ A frozen GraphDef, a bare MetaGraphDef or TF-Hub's ``tfhub_module.pb`` parse as
 a SavedModel without meta graphs (protobuf keeps what does not fit as unknown
 fields); smlite compares their top-level fields with the schemas and says what
 the file is: :class:`NotASavedModelError` with a machine-readable reason, exit 2
-from the commands that read the model.
+from the commands that read the model, SML007 from ``check``.
 """
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,7 @@ import smlite
 from smlite import pb
 from smlite.cli import run
 from smlite.errors import NotASavedModelError, Reason
+from smlite.model.checks import check_path
 
 MODELS = Path(__file__).resolve().parents[1] / "fixtures" / "models"
 
@@ -107,6 +109,18 @@ def test_every_command_refuses_a_frozen_graph(
     assert code == 2, (out, err)
     assert "this is not a SavedModel but a GraphDef (a frozen graph" in err
     assert "Traceback" not in err
+
+
+def test_check_reports_sml007(tmp_path: Path) -> None:
+    model = _model(tmp_path / "m", _graph_def().SerializeToString())
+    report = check_path(model)
+    assert [f.rule.id for f in report.findings] == ["SML007"]
+    assert report.failed()
+    out = tmp_path / "r.json"
+    assert run(["check", str(model), "--format", "json", "-o", str(out)]) == 1
+    (finding,) = json.loads(out.read_text())["models"][0]["findings"]
+    assert finding["rule"] == "SML007" and finding["severity"] == "error"
+    assert finding["file"].endswith("saved_model.pb")
 
 
 def test_text_graph_def_in_either_file(tmp_path: Path) -> None:
