@@ -257,12 +257,12 @@ def _kernel_problem(registry: OpRegistry, op: str) -> tuple[str, str] | None:
     if not devices:
         return "SML613", (
             f"registered, but {registry.kernel_source} has no kernel for it on any device: "
-            "the model fails when this node runs"
+            "TensorFlow cannot run the graph or function that holds it"
         )
     if not devices & CPU_DEVICE_TYPES:
         return "SML614", (
             f"{registry.kernel_source} has kernels for it only on {', '.join(sorted(devices))}: "
-            "the model fails when this node runs on a CPU-only server"
+            "the graph or function that holds it cannot run on a CPU-only server"
         )
     return None
 
