@@ -2,7 +2,7 @@
 # Run smlite's whole test suite from a fresh clone.
 #
 #   bash scripts/test.sh            # all tiers
-#   bash scripts/test.sh core       # one tier: lint | core | floor | tf
+#   bash scripts/test.sh core       # one tier: lint | core | floor | tf | report
 #
 # Every tier runs in its own virtual environment under .ci/venvs/ (created on
 # first use, reused afterwards):
@@ -10,6 +10,8 @@
 #   core   the core tests in a venv WITHOUT TensorFlow (asserted), newest protobuf
 #   floor  the core tests again on the oldest protobuf smlite declares
 #   tf     the TensorFlow tier: tensorflow-cpu==2.21.0, live saved_model_cli comparisons
+#   report `smlite report` pages opened in a real headless Chromium (Debian's, installed by
+#          scripts/install_browser.sh where missing) driven by Playwright, network off
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -18,7 +20,7 @@ PYTHON="${PYTHON:-python3}"
 VENVS="${SMLITE_VENVS:-$ROOT/.ci/venvs}"
 PROTOBUF_FLOOR="$(sed -n 's/.*"protobuf>=\([0-9.]*\)".*/\1/p' pyproject.toml)"
 TIERS=("$@")
-[ ${#TIERS[@]} -gt 0 ] || TIERS=(lint core floor tf)
+[ ${#TIERS[@]} -gt 0 ] || TIERS=(lint core floor report tf)
 export PIP_DISABLE_PIP_VERSION_CHECK=1 PYTHONDONTWRITEBYTECODE=1
 
 venv() {  # venv NAME PIP-ARGS... -> prints the venv's python
@@ -66,11 +68,18 @@ for tier in "${TIERS[@]}"; do
         ;;
     tf)
         banner "tensorflow tier (tensorflow-cpu==2.21.0)"
-        py="$(venv tf -e ".[dev,run]" pyfarmhash)"
+        py="$(venv tf -e ".[dev,run]")"
         "$py" -m pytest -q -p no:cacheprovider tests/tf || status=1
         ;;
+    report)
+        banner "report tier (smlite report in headless Chromium)"
+        bash scripts/install_browser.sh
+        py="$(venv report -e ".[dev,report]" "playwright>=1.50")"
+        no_tensorflow "$py"
+        "$py" -m pytest -q -p no:cacheprovider tests/report || status=1
+        ;;
     *)
-        echo "unknown tier: $tier (expected lint, core, floor or tf)" >&2
+        echo "unknown tier: $tier (expected lint, core, floor, report or tf)" >&2
         exit 2
         ;;
     esac

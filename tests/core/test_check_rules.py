@@ -19,10 +19,13 @@ from smlite.model.checks import REGISTRY, CheckContext, check_path
 from smlite.model.checks.base import Check, Emit, Stage
 from smlite.model.policy import Policy
 from smlite.model.rules import RULES
+from tests.core.test_keras import edit_metadata, lambda_configs
+from tests.support import saved_model_bytes as smb
 from tests.support.bundle_writer import varint
 from tests.support.model_builder import func_attr, function, node, string_attr, write_model
 
 MODELS = Path(__file__).resolve().parents[1] / "fixtures" / "models"
+KERAS = Path(__file__).resolve().parents[1] / "fixtures" / "keras"
 
 
 @dataclass(frozen=True)
@@ -34,9 +37,9 @@ class Case:
 Builder = Callable[[Path], Case]
 
 
-def copy(name: str, tmp_path: Path) -> Path:
+def copy(name: str, tmp_path: Path, root: Path = MODELS) -> Path:
     dst = tmp_path / "repo" / name
-    shutil.copytree(MODELS / name, dst, symlinks=True)
+    shutil.copytree(root / name, dst, symlinks=True)
     (tmp_path / "repo" / ".git").mkdir(exist_ok=True)
     return dst
 
@@ -160,6 +163,52 @@ def _bad_warmup(tmp_path: Path) -> Case:
     return Case(model)
 
 
+def _keras(name: str) -> Builder:
+    return lambda tmp_path: Case(copy(name, tmp_path, KERAS))
+
+
+def _opaque_lambda(tmp_path: Path) -> Case:
+    model = copy("lambda_expr", tmp_path, KERAS)
+
+    def swap(node: object, value: object) -> object:
+        for config in lambda_configs(value):
+            config["function"]["items"][0] = ""
+        return value
+
+    edit_metadata(model, swap)
+    return Case(model)
+
+
+def _unreadable_keras_metadata(tmp_path: Path) -> Case:
+    model = copy("lambda_os_system", tmp_path, KERAS)
+    path = model / "keras_metadata.pb"
+    path.write_bytes(path.read_bytes()[:-7])
+    return Case(model)
+
+
+def _constant_model(size: int) -> Builder:
+    """A meta graph holding one float constant of ``size`` bytes, the file sparse past it."""
+
+    def build(tmp_path: Path) -> Case:
+        model = tmp_path / "m"
+        written = smb.write_sparse_const_model(model, size)
+        stat = (model / "saved_model.pb").stat()
+        if stat.st_size != written or stat.st_blocks * 512 > 2**24:
+            pytest.skip("this file system does not keep sparse files sparse")
+        return Case(model)
+
+    return build
+
+
+def _folded_weights(tmp_path: Path) -> Case:
+    nodes = [smb.const_node("w", 1, (2**19,), b"\0" * 2**21)]
+    model = tmp_path / "m"
+    model.mkdir()
+    data = smb.saved_model([smb.meta_graph(["serve"], smb.graph(nodes))])
+    (model / "saved_model.pb").write_bytes(data)
+    return Case(model)
+
+
 CASES: dict[str, Builder] = {
     # -- files and parsing
     "SML001": _folder(),
@@ -275,6 +324,16 @@ CASES: dict[str, Builder] = {
     "SML614": lambda t: served(t, x(), node("g", "GenerateBoundingBoxProposals", "x")),
     # -- sizes
     "SML701": lambda t: Case(copy("module_one_signature", t), Policy(max_model_size=1)),
+    "SML702": _constant_model(2**31),
+    "SML703": _constant_model(3 * 2**29 + 1),
+    "SML704": _folded_weights,
+    # -- Keras metadata
+    "SML801": _keras("lambda_expr"),
+    "SML802": _keras("lambda_os_system"),
+    "SML803": _opaque_lambda,
+    "SML804": _keras("lambda_named"),
+    "SML805": _keras("custom_layer"),
+    "SML806": _unreadable_keras_metadata,
 }
 
 
@@ -304,6 +363,7 @@ def test_every_rule_is_declared_by_a_registered_check() -> None:
         "assets",
         "serving",
         "ops",
+        "keras",
         "fingerprint",
         "sizes",
     }

@@ -245,7 +245,7 @@ def test_conflicting_flags(capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = _run(capsys, str(KERAS), "--trainable", "--non-trainable")
     assert code == 2 and "at most one of --trainable and --non-trainable" in err
     code, _, err = _run(capsys, str(KERAS), "--format", "yaml")
-    assert code == 2 and "--format must be 'text' or 'json'" in err
+    assert code == 2 and "Invalid value for '--format'" in err
     code, _, err = _run(capsys, str(KERAS), "-o", "x.npy")
     assert code == 2 and "-o/--output goes with --dump" in err
 

@@ -105,6 +105,7 @@ def test_bundle_reasons(tmp_path: Path) -> None:
 # What must never come back: deciding by an error's text.
 _MESSAGE_MATCHING = re.compile(
     r"""in\s+str\(\w+\)|in\s+\w+\.(message|detail)\b|_strip_path|["']\s+in\s+(message|problem)\b"""
+    r"""|def\s+_strip\w*\(\w+:\s*SmliteError|startswith\(f["']\{\w+\.path\}"""
 )
 
 

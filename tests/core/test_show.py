@@ -265,7 +265,7 @@ def test_bad_format_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None
 def test_show_does_not_parse_graph_for_signatures(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from smlite.formats import graph_scan
+    from smlite.formats import graph_index
     from smlite.formats import saved_model as fmt
 
     def boom(*args: object, **kwargs: object) -> None:
@@ -273,8 +273,7 @@ def test_show_does_not_parse_graph_for_signatures(
 
     monkeypatch.setattr(fmt.SavedModelFile, "graph_def", boom)
     monkeypatch.setattr(fmt.SavedModelFile, "graph_bytes", boom)
-    monkeypatch.setattr(graph_scan, "scan_graph", boom)
-    monkeypatch.setattr(graph_scan, "scan_ops", boom)
+    monkeypatch.setattr(graph_index, "index_graph", boom)
     for argv in (
         ["show", str(TF1)],
         ["show", str(TF1), "--tag_set", "serve"],

@@ -13,7 +13,8 @@ import pytest
 import smlite
 from smlite import pb
 from smlite.cli import run
-from smlite.render.summary import DirUsage, format_bytes
+from smlite.model.units import format_bytes
+from smlite.render.summary import DirUsage
 from tests.support import samcli
 
 MODELS = samcli.FIXTURES / "models"
@@ -207,6 +208,8 @@ def test_format_bytes() -> None:
     assert format_bytes(1536) == "1.5 KiB"
     assert format_bytes(5 * 1024**3) == "5.0 GiB"
     assert format_bytes(3 * 1024**5) == "3072.0 TiB"
+    assert format_bytes(1536, exact=True) == "1.5 KiB (1536 bytes)"
+    assert format_bytes(512, exact=True) == "512 bytes"
 
 
 def test_dir_usage_value() -> None:

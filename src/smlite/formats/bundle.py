@@ -65,6 +65,7 @@ from smlite.formats.checkpoint_paths import (
 )
 from smlite.formats.sstable import SSTable
 from smlite.formats.tensor_slices import Extent, TensorSlice, decode_slice_key, encode_slice_key
+from smlite.formats.wire import WireError, read_varint
 
 __all__ = [
     "DT_STRING",
@@ -379,29 +380,19 @@ class Bundle:
         lengths: list[int] = []
         pos = 0
         for i in range(n):
-            value = 0
-            shift = 0
-            while True:
-                if pos >= size:
-                    raise CorruptFileError(
-                        f"entry {entry.key!r}: the length of string {i} runs past the "
-                        f"tensor's {size} bytes",
-                        path=path,
-                        offset=entry.offset + pos,
-                    )
-                b = buf[pos]
-                pos += 1
-                value |= (b & 0x7F) << shift
-                if b < 0x80:
-                    break
-                shift += 7
-                if shift >= 64:
-                    raise CorruptFileError(
-                        f"entry {entry.key!r}: the length of string {i} is a varint "
-                        "longer than 10 bytes",
-                        path=path,
-                        offset=entry.offset + pos,
-                    )
+            try:
+                value, pos = read_varint(buf, pos, size, 64)
+            except WireError as e:
+                problem = (
+                    f"runs past the tensor's {size} bytes"
+                    if e.truncated
+                    else "is a varint longer than 10 bytes"
+                )
+                raise CorruptFileError(
+                    f"entry {entry.key!r}: the length of string {i} {problem}",
+                    path=path,
+                    offset=entry.offset + e.offset,
+                ) from None
             lengths.append(value)
         if pos + 4 > size:
             raise CorruptFileError(

@@ -45,6 +45,7 @@ from pathlib import Path
 
 from smlite.errors import ChecksumError, CorruptFileError, UnsupportedError
 from smlite.formats import crc32c, snappy
+from smlite.formats.wire import WireError, read_varint
 
 __all__ = [
     "BLOCK_TRAILER_SIZE",
@@ -91,18 +92,10 @@ class BlockHandle:
 
 def _varint(buf: bytes, pos: int, end: int, limit_bits: int) -> tuple[int, int] | None:
     """Decode a varint in ``buf[pos:end]``; ``None`` if truncated or too long."""
-    result = 0
-    shift = 0
-    while pos < end:
-        b = buf[pos]
-        pos += 1
-        result |= (b & 0x7F) << shift
-        if b < 0x80:
-            return result, pos
-        shift += 7
-        if shift >= limit_bits:
-            return None
-    return None
+    try:
+        return read_varint(buf, pos, end, limit_bits)
+    except WireError:
+        return None
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,8 +1,8 @@
 """Walks over a scanned graph: what feeds what, what runs when the model is served.
 
-Everything here reads the :class:`~smlite.formats.node_scan.GraphNodes` of a
-meta graph (see :func:`smlite.model.scan.graph_nodes`, its one producer) and
-the typed views of :mod:`smlite.model.saved_model`; nothing parses bytes.
+Everything here reads the :class:`~smlite.formats.graph_index.GraphIndex` of a
+meta graph (:attr:`MetaGraph.graph_index`) and the typed views of
+:mod:`smlite.model.saved_model`; nothing parses bytes.
 
 * :func:`serving_roots`, :func:`saver_roots` and :func:`closure`: the top-level
   nodes that run when the model is served, and those of its own saver;
@@ -13,9 +13,9 @@ the typed views of :mod:`smlite.model.saved_model`; nothing parses bytes.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 
-from smlite.formats.node_scan import GraphNodes, Node
+from smlite.formats.graph_index import GraphIndex, Node
 from smlite.model.saved_model import MetaGraph
 
 __all__ = [
@@ -78,15 +78,8 @@ def saver_roots(mg: MetaGraph) -> list[str]:
     ]
 
 
-def _calls(node: Node, functions: Mapping[str, object]) -> Iterator[str]:
-    for _, fn in node.function_attrs:
-        yield fn
-    if node.op in functions:
-        yield node.op
-
-
 def called_functions(
-    graph: GraphNodes, nodes: Iterable[Node], roots: Iterable[str] = ()
+    graph: GraphIndex, nodes: Iterable[Node], roots: Iterable[str] = ()
 ) -> set[str]:
     """Library functions ``nodes`` call (and ``roots``), and every function those call.
 
@@ -96,7 +89,7 @@ def called_functions(
     """
     functions = graph.functions
     found: set[str] = set()
-    todo = [fn for node in nodes for fn in _calls(node, functions)]
+    todo = [fn for node in nodes for fn in graph.callees(node)]
     todo.extend(roots)
     while todo:
         fn = todo.pop()
@@ -104,11 +97,11 @@ def called_functions(
             continue
         found.add(fn)
         for node in functions[fn].nodes:
-            todo.extend(_calls(node, functions))
+            todo.extend(graph.callees(node))
     return found
 
 
-def consumers(graph: GraphNodes, tensors: Iterable[str]) -> dict[str, list[Node]]:
+def consumers(graph: GraphIndex, tensors: Iterable[str]) -> dict[str, list[Node]]:
     """For each tensor (``op:0``): the top-level nodes that read its value, through Identity.
 
     Control inputs (``^op``) order execution but read nothing, so they do not count.

@@ -9,6 +9,7 @@ Example (every key optional)::
     deny-ops = ["StringToHashBucketFast"]        # SML610
     allow-ops = []                               # when given, any other op is SML611
     allowed-custom-ops = ["MyCompanyOp"]         # not reported as SML609
+    allowed-keras-modules = ["my_company"]       # Keras classes/functions: no SML804/SML805
     ops-from = "serving_ops.txt"                 # op names of the serving runtime
     max-model-size = "2GiB"                      # whole directory (also: max-graph-size,
     max-variables-size = "1.5GB"                 # max-variables-size); ints are bytes
@@ -45,6 +46,7 @@ _KEYS = frozenset(
         "deny-ops",
         "allow-ops",
         "allowed-custom-ops",
+        "allowed-keras-modules",
         "ops-from",
         "max-model-size",
         "max-graph-size",
@@ -94,6 +96,8 @@ class Policy:
     deny_ops: frozenset[str] = frozenset()
     allow_ops: frozenset[str] | None = None
     allowed_custom_ops: frozenset[str] = frozenset()
+    #: Packages / modules (and their submodules) whose Keras classes and functions are trusted.
+    allowed_keras_modules: frozenset[str] = frozenset()
     ops_from: Path | None = None
     max_model_size: int | None = None
     max_graph_size: int | None = None
@@ -106,6 +110,10 @@ class Policy:
 
     def enabled(self, r: Rule) -> bool:
         return r.id not in self.disabled
+
+    def allows_keras_module(self, module: str) -> bool:
+        """True when ``module`` (or a registered package) is, or is under, an allowed one."""
+        return any(module == m or module.startswith(m + ".") for m in self.allowed_keras_modules)
 
     def apply(self, finding: Finding) -> Finding | None:
         """The finding with the policy's severity, or None when its rule is disabled."""
@@ -188,6 +196,7 @@ class Policy:
             deny_ops=names("deny-ops"),
             allow_ops=names("allow-ops") if "allow-ops" in table else None,
             allowed_custom_ops=names("allowed-custom-ops"),
+            allowed_keras_modules=names("allowed-keras-modules"),
             ops_from=ops_from,
             max_model_size=size("max-model-size"),
             max_graph_size=size("max-graph-size"),

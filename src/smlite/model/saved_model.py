@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -20,7 +20,8 @@ from smlite.model.tensors import TensorInfo
 if TYPE_CHECKING:
     from types import TracebackType
 
-    from smlite.formats.graph_scan import GraphScan, OpCalls, OpsScan
+    from smlite.formats.graph_index import GraphIndex, Node
+    from smlite.model.keras import KerasModel
     from smlite.model.object_graph import ObjectGraph
     from smlite.model.variables import VariableSet
 
@@ -44,7 +45,6 @@ _INTERNAL_SIGNATURES = frozenset({INIT_OP_SIGNATURE_KEY, TRAIN_OP_SIGNATURE_KEY}
 #: The TF1 collection holding Any-packed AssetFileDefs (constants.ASSETS_KEY).
 ASSETS_COLLECTION = "saved_model_assets"
 V = TypeVar("V")
-S = TypeVar("S")
 
 
 def parse_tag_set(tags: str | Iterable[str], *, strip: bool = True) -> frozenset[str]:
@@ -248,23 +248,16 @@ class MetaGraph:
 
     # -- on demand: from the graph -------------------------------------------
     @cached_property
-    def graph_scan(self) -> GraphScan:
-        """Node names, ops and function references of the graph and its library."""
-        from smlite.formats.graph_scan import scan_graph  # only when the graph is asked for
+    def graph_index(self) -> GraphIndex:
+        """Every node of the graph and of its function library (one pass, then cached).
 
-        return self._scanned(scan_graph)
+        Raises :class:`~smlite.errors.CorruptFileError` (caused by the
+        :class:`~smlite.formats.wire.WireError`) when the GraphDef is damaged.
+        """
+        from smlite.formats.graph_index import index_graph  # only when the graph is asked for
 
-    @cached_property
-    def _ops_scan(self) -> OpsScan:
-        # Op types and calls only: what --list_ops needs, much cheaper than graph_scan.
-        from smlite.formats.graph_scan import scan_ops
-
-        return self._scanned(scan_ops)
-
-    def _scanned(self, scan: Callable[[wire.Buffer], S]) -> S:
-        """``scan`` over the serialized GraphDef; its WireError as a located CorruptFileError."""
         try:
-            return scan(self._owner._file.graph_bytes(self._raw))
+            return index_graph(self._owner._file.graph_bytes(self._raw))
         except wire.WireError as e:
             offset = self._raw.graph_spans[0][0] + e.offset if self._raw.graph_spans else None
             raise CorruptFileError(
@@ -272,6 +265,11 @@ class MetaGraph:
                 path=self._owner.file,
                 offset=offset,
             ) from e
+
+    @property
+    def graph_scan(self) -> GraphIndex:
+        """The same as :attr:`graph_index` (the name older callers use)."""
+        return self.graph_index
 
     def graph_bytes(self) -> bytes | memoryview:
         """The serialized GraphDef (a view into the memory-mapped file for binary models)."""
@@ -295,45 +293,53 @@ class MetaGraph:
         called as an op or through the ``f`` attribute of (Stateful)PartitionedCall;
         function names themselves are not ops.
         """
-        scan = self._ops_scan
+        index = self.graph_index
+        functions = index.functions
         used: set[str] = set()
         pending: list[str] = []
 
-        def mark(op: str) -> None:
-            if op not in used and op in scan.functions:
-                pending.append(op)
-            used.add(op)
+        def visit(nodes: Sequence[Node]) -> None:
+            ops, calls = _op_calls(nodes)
+            for op in (*ops, *calls):
+                if op not in used and op in functions:
+                    pending.append(op)
+                used.add(op)
 
-        def visit(calls: OpCalls) -> None:
-            for op in calls.ops:
-                mark(op)
-            for fn in calls.calls:
-                mark(fn)
-
-        visit(scan.graph)
+        visit(index.nodes)
         while pending:
-            visit(scan.functions[pending.pop()])
-        return frozenset(op for op in used if op not in scan.functions)
+            visit(functions[pending.pop()].nodes)
+        return frozenset(op for op in used if op not in functions)
 
     @cached_property
     def all_ops(self) -> frozenset[str]:
         """Every op type in the graph and in every library function, reachable or not."""
-        scan = self._ops_scan
-        ops = set(scan.graph.ops)
-        for body in scan.functions.values():
-            ops.update(body.ops)
-        return frozenset(ops - set(scan.functions))
+        index = self.graph_index
+        ops = set(_op_calls(index.nodes)[0])
+        for fn in index.functions.values():
+            ops.update(_op_calls(fn.nodes)[0])
+        return frozenset(ops - set(index.functions))
 
     @property
     def function_names(self) -> tuple[str, ...]:
-        return tuple(self.graph_scan.functions)
+        return tuple(self.graph_index.functions)
 
     @property
     def node_count(self) -> int:
-        return len(self.graph_scan.nodes)
+        return len(self.graph_index.nodes)
 
     def __repr__(self) -> str:
         return f"MetaGraph(tags={sorted(self.tag_set)}, signatures={len(self.signatures)})"
+
+
+def _op_calls(nodes: Sequence[Node]) -> tuple[set[str], set[str]]:
+    """Op types and call-op ``f`` functions, without building nodes when they are not built."""
+    from smlite.formats.graph_index import CALL_OPS, NodeList
+
+    if isinstance(nodes, NodeList):
+        return nodes.op_calls()
+    ops = {node.op for node in nodes}
+    calls = {node.attr_function("f") or "" for node in nodes if node.op in CALL_OPS}
+    return ops, calls
 
 
 class SavedModel:
@@ -414,6 +420,18 @@ class SavedModel:
 
         return saved_model_variables(self)
 
+    @cached_property
+    def keras(self) -> KerasModel | None:
+        """What Keras recorded: model class, layers, training config, versions (read on first use).
+
+        None for a model Keras did not write.  Raises
+        :class:`~smlite.errors.CorruptFileError` when ``keras_metadata.pb`` is damaged.
+        See :mod:`smlite.model.keras`.
+        """
+        from smlite.model.keras import keras_model
+
+        return keras_model(self)
+
     # -- meta graphs -----------------------------------------------------------
     @property
     def tag_sets(self) -> tuple[frozenset[str], ...]:
@@ -459,7 +477,3 @@ class SavedModel:
     def __repr__(self) -> str:
         tags = [sorted(t) for t in self.tag_sets]
         return f"SavedModel({str(self.path)!r}, format={self.format!r}, tag_sets={tags})"
-
-
-def open_saved_model(path: str | os.PathLike[str], *, version: int | None = None) -> SavedModel:
-    return SavedModel.open(path, version=version)

@@ -28,9 +28,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from smlite import pb
-from smlite.errors import SmliteError
-from smlite.formats import wire
-from smlite.formats.node_scan import GraphNodes, Node, scan_nodes
+from smlite.errors import CorruptFileError, SmliteError
+from smlite.formats.graph_index import GraphIndex, Node
 from smlite.model import graph_walk
 from smlite.model.op_registry import CPU_DEVICE_TYPES, REWRITTEN_OPS, OpRegistry
 from smlite.model.op_risks import DEFAULT_DENYLIST, OP_RISKS, OpRisk
@@ -47,22 +46,18 @@ __all__ = [
     "scan_meta_graph",
 ]
 
-_STRING_ATTRS = frozenset(
-    {"output_stream", "debug_urls", "descriptor_source", "memory_region_name", "filename"}
-)
 
 # ---------------------------------------------------------------------------
 # Scanning.
 # ---------------------------------------------------------------------------
 
 
-def graph_nodes(mg: MetaGraph) -> GraphNodes:
-    """Nodes of the graph and of every function, with inputs and the audited attributes.
+def graph_nodes(mg: MetaGraph) -> GraphIndex:
+    """Nodes of the graph and of every function, with inputs and attributes (the graph index).
 
-    The one scan of a meta graph's nodes that the checks read.  Raises
-    :class:`~smlite.formats.wire.WireError` on damaged bytes.
+    Raises :class:`~smlite.errors.CorruptFileError` when the GraphDef is damaged.
     """
-    return scan_nodes(mg.graph_bytes(), string_attrs=_STRING_ATTRS)
+    return mg.graph_index
 
 
 @dataclass(slots=True)
@@ -72,7 +67,7 @@ class _Use:
     node: Node
 
 
-def _uses(graph: GraphNodes) -> Iterator[_Use]:
+def _uses(graph: GraphIndex) -> Iterator[_Use]:
     for node in graph.nodes:
         yield _Use(node.op, None, node)
     for fn in graph.functions.values():
@@ -89,7 +84,7 @@ def _uses(graph: GraphNodes) -> Iterator[_Use]:
 _GENERATED_SAVER = re.compile(r"__inference__traced_(?:save|restore)_[0-9]+")
 
 
-def _own_saver(mg: MetaGraph, graph: GraphNodes) -> tuple[frozenset[str], frozenset[str]]:
+def _own_saver(mg: MetaGraph, graph: GraphIndex) -> tuple[frozenset[str], frozenset[str]]:
     """Top-level nodes and functions that make up the model's own saving machinery.
 
     Top level: every node that does not run when the model is served (not needed by
@@ -128,7 +123,7 @@ class _Scope:
 class _Context:
     sm: SavedModel
     mg: MetaGraph
-    graph: GraphNodes
+    graph: GraphIndex
     policy: Policy
     registry: OpRegistry
     graph_buffer: bytes | memoryview
@@ -233,7 +228,7 @@ def _condition_problem(ctx: _Context, use: _Use, risk: OpRisk) -> str | None:
     return None
 
 
-def _instantiated(mg: MetaGraph, graph: GraphNodes) -> frozenset[str]:
+def _instantiated(mg: MetaGraph, graph: GraphIndex) -> frozenset[str]:
     """Library functions TensorFlow instantiates when the model is loaded and served.
 
     A session places the whole top-level graph when it first runs, so every
@@ -267,11 +262,12 @@ def _kernel_problem(registry: OpRegistry, op: str) -> tuple[str, str] | None:
     return None
 
 
-def damaged_graph(sm: SavedModel, mg: MetaGraph, error: wire.WireError) -> Finding:
-    """The finding for a GraphDef that does not scan."""
+def damaged_graph(sm: SavedModel, mg: MetaGraph, error: CorruptFileError) -> Finding:
+    """The finding for a GraphDef that the graph index cannot read."""
+    cause = error.__cause__ if error.__cause__ is not None else error.detail
     return Finding(
         rule("SML107"),
-        f"the GraphDef of meta graph #{mg.index} is damaged: {error}",
+        f"the GraphDef of meta graph #{mg.index} is damaged: {cause}",
         Where(sm.file, mg.index, mg.tags),
     )
 
@@ -282,7 +278,7 @@ def scan_meta_graph(
     *,
     policy: Policy | None = None,
     registry: OpRegistry | None = None,
-    graph: GraphNodes | None = None,
+    graph: GraphIndex | None = None,
 ) -> list[Finding]:
     """Op findings of one meta graph (before the policy's disable/severity overrides).
 
@@ -294,7 +290,7 @@ def scan_meta_graph(
     if graph is None:
         try:
             graph = graph_nodes(mg)
-        except wire.WireError as e:
+        except CorruptFileError as e:
             return [damaged_graph(sm, mg, e)]
     try:
         assets = mg.assets

@@ -16,20 +16,26 @@ import hashlib
 import os
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Group, RenderableType
 from rich.text import Text
 
-from smlite.model.checks import ModelReport
 from smlite.model.rules import RULES, Finding, Rule, Severity
 from smlite.render.escape import escape, escape_text
+
+if TYPE_CHECKING:
+    # Annotations only: `smlite size` renders findings without loading the checks.
+    from smlite.model.checks import ModelReport
 
 __all__ = [
     "SARIF_SCHEMA",
     "SARIF_VERSION",
     "check_document",
+    "finding_json",
+    "finding_text",
     "findings_renderable",
+    "sorted_findings",
     "sarif_document",
     "summary_line",
 ]
@@ -53,7 +59,7 @@ def _display_path(path: Path | None, base: Path | None) -> str:
     return path.as_posix()
 
 
-def _sorted(findings: Iterable[Finding]) -> list[Finding]:
+def sorted_findings(findings: Iterable[Finding]) -> list[Finding]:
     return sorted(
         findings,
         key=lambda f: (
@@ -98,20 +104,21 @@ def findings_renderable(
             head.append(f"  (TF Serving serves version {report.served_version})")
         parts.append(head)
         for severity in (Severity.ERROR, Severity.WARNING, Severity.NOTE):
-            group = [f for f in _sorted(report.findings) if f.level == severity]
+            group = [f for f in sorted_findings(report.findings) if f.level == severity]
             if not group:
                 continue
             heading = _HEADINGS[severity] if len(group) != 1 else _HEADINGS[severity][:-1]
             parts.append(Text(f"  {len(group)} {heading}:", style=_STYLES[severity]))
             for finding in group:
-                parts.append(_finding_text(finding, base))
+                parts.append(finding_text(finding, base))
         for note in report.skipped:
             parts.append(Text(f"  skipped: {escape_text(note)}", style="dim"))
     parts.append(Text(summary_line(reports, strict=strict), style="bold"))
     return Group(*parts)
 
 
-def _finding_text(finding: Finding, base: Path | None) -> Text:
+def finding_text(finding: Finding, base: Path | None) -> Text:
+    """One finding: rule, file and location, then the message (every name escaped)."""
     line = Text("    ")
     line.append(f"{finding.rule.id}", style=_STYLES[finding.level])
     line.append(f" {finding.rule.name}", style="dim")
@@ -133,7 +140,8 @@ def _finding_text(finding: Finding, base: Path | None) -> Text:
 # ---------------------------------------------------------------------------
 
 
-def _finding_json(finding: Finding, base: Path | None) -> dict[str, Any]:
+def finding_json(finding: Finding, base: Path | None) -> dict[str, Any]:
+    """One finding as the ``findings`` entries of the check document."""
     where = finding.where
     return {
         "rule": finding.rule.id,
@@ -175,7 +183,7 @@ def check_document(
                 "notes": r.count(Severity.NOTE),
                 "policy": str(r.policy.source) if r.policy.source else None,
                 "skipped": list(r.skipped),
-                "findings": [_finding_json(f, base) for f in _sorted(r.findings)],
+                "findings": [finding_json(f, base) for f in sorted_findings(r.findings)],
             }
             for r in reports
         ],
@@ -198,7 +206,10 @@ def _rule_json(rule: Rule) -> dict[str, Any]:
         "help": {"text": help_text, "markdown": f"**{rule.id} {rule.name}**: {help_text}"},
         "defaultConfiguration": {"level": _LEVELS[rule.severity]},
         "properties": {
-            "tags": ["savedmodel", "security" if rule.id.startswith("SML6") else "integrity"],
+            "tags": [
+                "savedmodel",
+                "security" if rule.id.startswith(("SML6", "SML8")) else "integrity",
+            ],
             "precision": "very-high",
             "problem.severity": {
                 Severity.ERROR: "error",
@@ -257,7 +268,9 @@ def sarif_document(
     """A SARIF 2.1.0 log with one run holding every finding of ``reports``."""
     rules = list(RULES.values())
     index = {r.id: i for i, r in enumerate(rules)}
-    results = [_result(f, index[f.rule.id], base) for r in reports for f in _sorted(r.findings)]
+    results = [
+        _result(f, index[f.rule.id], base) for r in reports for f in sorted_findings(r.findings)
+    ]
     run: dict[str, Any] = {
         "tool": {
             "driver": {

@@ -10,15 +10,17 @@ rule family, one module each, and read a shared :class:`CheckContext`:
 * :mod:`.meta_graphs` -- SML101-SML105: present, distinct tag-sets, required
   tag-sets and signatures, every tensor named resolves to a node;
 * :mod:`.ops` -- SML106, SML107, SML601-SML614: :func:`smlite.model.scan.scan_meta_graph`;
+* :mod:`.keras` -- SML801-SML806: :func:`smlite.model.keras_findings.keras_findings`;
 * :mod:`.assets` -- SML301-SML303: present under ``assets/``, no ``..``/absolute
   names, missing-but-unread assets only a warning;
 * :mod:`.variables` -- SML201-SML207: the index reads, the shards match it,
   every entry lies inside its shard and (unless ``fast``) matches its CRC32C,
   every variable has a value;
-* :mod:`.fingerprint` -- SML401-SML403;
+* :mod:`.fingerprint` -- SML401-SML403: :func:`smlite.model.fingerprint.fingerprint`'s
+  judgement by the writing release;
 * :mod:`.serving` -- SML501-SML504: the version that will be served,
   duplicates, ignored entries, the warmup file;
-* :mod:`.sizes` -- SML701: the policy's limits.
+* :mod:`.sizes` -- SML701-SML704: protobuf's limit, folded weights, the policy's limits.
 
 A model that cannot be opened still gets a report (that is the point of a
 gate); only a path that does not exist raises.
@@ -36,6 +38,7 @@ from smlite.model.checks import (
     assets,
     files,
     fingerprint,
+    keras,
     meta_graphs,
     ops,
     serving,
@@ -60,7 +63,7 @@ __all__ = [
 ]
 
 # The family modules register their checks when imported (above).
-_FAMILIES = (files, meta_graphs, ops, assets, variables, fingerprint, serving, sizes)
+_FAMILIES = (files, meta_graphs, ops, keras, assets, variables, fingerprint, serving, sizes)
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,10 +18,9 @@ from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
-from smlite.errors import SmliteError
+from smlite.errors import CorruptFileError, SmliteError
 from smlite.formats import saved_model as sm_format
-from smlite.formats import wire
-from smlite.formats.node_scan import GraphNodes
+from smlite.formats.graph_index import GraphIndex
 from smlite.model.policy import Policy
 from smlite.model.rules import RULES, Finding, Severity, Where, rule
 from smlite.model.saved_model import Asset, MetaGraph, SavedModel
@@ -173,7 +172,7 @@ class CheckContext:
         self.model_dir: Path | None = None
         #: Why the SavedModel of ``model_dir`` could not be opened.
         self.open_error: SmliteError | None = None
-        self._graphs: dict[int, GraphNodes | wire.WireError] = {}
+        self._graphs: dict[int, GraphIndex | CorruptFileError] = {}
 
     # -- the model --------------------------------------------------------------------------
     @cached_property
@@ -193,18 +192,18 @@ class CheckContext:
         assert self.sm is not None
         return self.sm.file
 
-    def graph(self, mg: MetaGraph) -> GraphNodes | None:
-        """The scanned nodes of ``mg`` (:func:`smlite.model.scan.graph_nodes`); None if damaged."""
+    def graph(self, mg: MetaGraph) -> GraphIndex | None:
+        """The graph index of ``mg`` (:attr:`MetaGraph.graph_index`); None when it is damaged."""
         found = self.graph_scan(mg)
-        return None if isinstance(found, wire.WireError) else found
+        return None if isinstance(found, CorruptFileError) else found
 
-    def graph_scan(self, mg: MetaGraph) -> GraphNodes | wire.WireError:
-        """The scanned nodes of ``mg``, or the damage that stopped the scan."""
+    def graph_scan(self, mg: MetaGraph) -> GraphIndex | CorruptFileError:
+        """The graph index of ``mg``, or the damage that stopped it (reported once, SML107)."""
         found = self._graphs.get(mg.index)
         if found is None:
             try:
                 found = graph_nodes(mg)
-            except wire.WireError as e:
+            except CorruptFileError as e:
                 found = e
             self._graphs[mg.index] = found
         return found

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from smlite.formats import wire
+from smlite.errors import CorruptFileError
 from smlite.model.checks.base import CheckContext, Emit, Stage, check
 from smlite.model.scan import damaged_graph, scan_meta_graph
 
@@ -18,7 +18,7 @@ def op_audit(ctx: CheckContext, emit: Emit) -> None:
         ctx.skipped.append(f"op kernels not checked: {ctx.registry.source} lists op names only")
     for mg in sm.meta_graphs:
         graph = ctx.graph_scan(mg)
-        if isinstance(graph, wire.WireError):
+        if isinstance(graph, CorruptFileError):
             emit.finding(damaged_graph(sm, mg, graph))
             continue
         for finding in scan_meta_graph(

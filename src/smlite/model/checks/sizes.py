@@ -1,24 +1,34 @@
-"""Sizes (SML701): the policy's limits on the model directory, the graph and the variables."""
+"""Sizes (SML701-SML704): protobuf's limit and folded weights, the policy's size limits.
+
+SML702-SML704 are :func:`smlite.model.size.size_findings` over ``smlite size``'s
+exact attribution of the file (one reading, shared with ``smlite size``).
+"""
 
 from __future__ import annotations
 
+from smlite.errors import SmliteError
 from smlite.model.checks.base import CheckContext, Emit, Stage, check
 from smlite.model.checks.files import walk
 from smlite.model.rules import Where
+from smlite.model.units import format_bytes
 
 
 def _size(n: int) -> str:
-    for unit, scale in (("GB", 10**9), ("MB", 10**6), ("kB", 10**3)):
-        if n >= scale:
-            return f"{n / scale:.1f} {unit} ({n} bytes)"
-    return f"{n} bytes"
+    return format_bytes(n, exact=True)
 
 
-@check("sizes", "SML701", stage=Stage.MODEL, order=60)
+@check("sizes", "SML701", "SML702", "SML703", "SML704", stage=Stage.MODEL, order=60)
 def size_limits(ctx: CheckContext, emit: Emit) -> None:
-    """max-model-size, max-graph-size and max-variables-size."""
+    """Protobuf's 2 GiB limit, folded weights; max-model-, max-graph-, max-variables-size."""
+    from smlite.model.size import size_findings, size_report
+
     sm = ctx.sm
     assert sm is not None
+    try:
+        for finding in size_findings(size_report(sm, top=1)):
+            emit.finding(finding)
+    except SmliteError as e:
+        ctx.skipped.append(f"sizes not attributed: {e}")
     policy = ctx.policy
     if policy.max_model_size is not None:
         total = sum(p.stat().st_size for p in walk(sm.path) if p.is_file() and not p.is_symlink())
