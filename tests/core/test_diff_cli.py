@@ -197,7 +197,7 @@ def test_checkpoint_against_saved_model(capsys: pytest.CaptureFixture[str]) -> N
 def test_missing_side_is_exit_2(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     code, out, err = _run(["diff", str(tmp_path / "nope"), str(MODELS / "keras_model")], capsys)
     assert (code, out) == (2, "")
-    assert err == f"smlite: error: old side: {tmp_path / 'nope'}: no such file or directory\n"
+    assert err == f"smlite: error: {tmp_path / 'nope'}: no such file or directory (the old side)\n"
 
 
 @pytest.mark.parametrize(

@@ -108,7 +108,6 @@ def scan(
 def _denylist_scan(directory: str, tag_set: str | None, op_denylist: str | None) -> ExitCode:
     """``saved_model_cli scan``: which meta graphs use a denylisted op."""
     import smlite
-    from smlite.errors import SmliteError
     from smlite.model.scan import DEFAULT_DENYLIST
     from smlite.render.escape import escape
 
@@ -122,13 +121,9 @@ def _denylist_scan(directory: str, tag_set: str | None, op_denylist: str | None)
             from smlite.render.cli_text import serving_notice
 
             sys.stderr.write(serving_notice(sm.serving))
-        if tag_set:
-            tags = [t.strip() for t in tag_set.split(",") if t.strip()]
-            if not tags:
-                raise SmliteError("--tag_set must contain at least one non-empty tag")
-            metas = [sm.meta_graph(",".join(tags))]
-        else:
-            metas = list(sm.meta_graphs)
+        # saved_model_cli scans every meta graph when --tag_set is empty or not given
+        # (the empty tag-set among them).
+        metas = [sm.meta_graph(tag_set)] if tag_set else list(sm.meta_graphs)
         found_any = False
         out = sys.stdout
         for mg in metas:

@@ -113,40 +113,13 @@ def model_argument(path: str | None, dir_: str | None) -> str:
 def find_meta_graph(sm: SavedModel, tag_set: str, *, strip: bool) -> MetaGraph:
     """The meta graph ``--tag_set`` names, matched as saved_model_cli matches it.
 
-    The tag-set is split at commas and empty tags are dropped.  saved_model_cli
-    also strips spaces around tags for ``--list_ops`` and ``--signature_def``
-    (``strip=True``) but not when listing signature keys, where
-    ``'serve, gpu'`` therefore names no meta graph; smlite does the same.
+    The tag-set is read by :func:`smlite.model.saved_model.parse_tag_set`
+    (``''`` is the empty tag-set of a TF-Hub module).  saved_model_cli strips
+    spaces around tags for ``--list_ops`` and ``--signature_def``
+    (``strip=True``) but not when listing signature keys, where ``'serve, gpu'``
+    therefore names no meta graph; smlite does the same.
     """
-    from smlite.errors import SmliteError, TagSetNotFoundError
-
-    pieces = tag_set.split(",")
-    if strip:
-        wanted = frozenset(t.strip() for t in pieces if t.strip())
-        if not wanted:
-            choices = ", ".join(repr(c) for c in _tag_set_choices(sm)) or "(none)"
-            raise SmliteError(
-                f"--tag_set {tag_set!r} names no tag; give a comma-separated tag-set, "
-                f"one of: {choices}",
-                path=sm.path,
-            )
-    else:
-        wanted = frozenset(t for t in pieces if t)
-    for mg in sm.meta_graphs:
-        if mg.tag_set == wanted:
-            return mg
-    hint = ""
-    stripped = frozenset(t.strip() for t in pieces if t.strip())
-    if not strip and stripped != wanted and any(mg.tag_set == stripped for mg in sm.meta_graphs):
-        hint = (
-            "Tags are matched as typed when listing signature keys (as saved_model_cli "
-            f"does); without the spaces: {','.join(sorted(stripped))!r}"
-        )
-    raise TagSetNotFoundError(tag_set, _tag_set_choices(sm), path=sm.path, hint=hint)
-
-
-def _tag_set_choices(sm: SavedModel) -> list[str]:
-    return sorted(",".join(sorted(mg.tag_set)) for mg in sm.meta_graphs)
+    return sm.meta_graph(tag_set, strip=strip)
 
 
 def _show_text(

@@ -53,6 +53,7 @@ __all__ = [
     "MAGIC",
     "BlockHandle",
     "SSTable",
+    "has_magic",
 ]
 
 MAGIC = 0xDB4775248B80FB57
@@ -65,6 +66,20 @@ SNAPPY_COMPRESSION = 1
 _SNAPPY_MAX_RATIO = 64
 
 _U32 = struct.Struct("<I")
+
+
+def has_magic(path: str | os.PathLike[str]) -> bool:
+    """True when the file at ``path`` ends with the SSTable footer magic (False if unreadable)."""
+    try:
+        with open(path, "rb") as f:
+            size = os.fstat(f.fileno()).st_size
+            if size < FOOTER_SIZE:
+                return False
+            f.seek(size - 8)
+            lo, hi = struct.unpack("<II", f.read(8))
+    except (OSError, struct.error):
+        return False
+    return (hi << 32) | lo == MAGIC
 
 
 @dataclass(frozen=True, slots=True)
@@ -191,7 +206,7 @@ class SSTable:
                 ) from e
             return _Block(plain, handle, what, True)
         raise UnsupportedError(
-            f"{self.path}: {what} block at offset {handle.offset} uses compression type "
+            f"{what} block at offset {handle.offset} uses compression type "
             f"{kind}; smlite reads 0 (none) and 1 (Snappy)",
             path=self.path,
         )

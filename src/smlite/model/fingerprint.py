@@ -49,7 +49,7 @@ from pathlib import Path
 from typing import BinaryIO, Literal
 
 from smlite import pb
-from smlite.errors import CorruptFileError, SmliteError
+from smlite.errors import CorruptFileError, SmliteError, unreadable
 from smlite.formats import canonical, farmhash, wire
 from smlite.formats.farmhash import fingerprint64, fingerprint64_file, fingerprint_cat64
 from smlite.formats.graph_index import CALL_OPS, GraphIndex, index_graph
@@ -223,7 +223,7 @@ def read_stored(model_dir: str | os.PathLike[str]) -> StoredFingerprint | None:
     except FileNotFoundError:
         return None
     except OSError as e:
-        raise SmliteError(f"{path}: cannot read: {e.strerror or e}", path=path) from e
+        raise unreadable(path, e) from e
     message = pb.FingerprintDef()
     try:
         message.ParseFromString(data)
@@ -350,7 +350,7 @@ class _Algorithms:
             try:
                 return fingerprint64_file(sm.file)
             except OSError as e:
-                raise SmliteError(f"{sm.file}: cannot read: {e.strerror or e}", path=sm.file) from e
+                raise unreadable(sm.file, e) from e
         with _ModelBytes(sm) as model:
             if algorithm == "saved-model-file":
                 return fingerprint64(memoryview(model.buf))
@@ -434,9 +434,7 @@ class _ModelBytes:
                 self.buf = self._map
         except OSError as e:
             self.__exit__()
-            raise SmliteError(
-                f"{self._sm.file}: cannot read: {e.strerror or e}", path=self._sm.file
-            ) from e
+            raise unreadable(self._sm.file, e) from e
         return self
 
     def hash(self, encoded: canonical.Encoded) -> int:

@@ -154,8 +154,8 @@ def keras_findings(sm: SavedModel, policy: Policy) -> list[Finding]:
         source = keras_sources(sm)
     except SmliteError as e:
         path = Path(e.path) if e.path else sm.path / KERAS_METADATA_FILENAME
-        offset = getattr(e, "offset", None)
-        return [Finding(rule("SML806"), _strip(e), Where(path, offset=offset))]
+        offset = e.offset
+        return [Finding(rule("SML806"), e.detail, Where(path, offset=offset))]
     if source is None:
         return []
     findings: list[Finding] = []
@@ -163,7 +163,7 @@ def keras_findings(sm: SavedModel, policy: Policy) -> list[Finding]:
     customs: dict[str, list[_Seen]] = {}
     for raw, parsed in parsed_nodes(source):
         if isinstance(parsed, CorruptFileError):
-            findings.append(Finding(rule("SML806"), _strip(parsed), _where(source, raw, ())))
+            findings.append(Finding(rule("SML806"), parsed.detail, _where(source, raw, ())))
             continue
         for labels, obj in _objects(parsed.metadata, ()):
             seen = _Seen(parsed, raw, labels, obj)
@@ -309,14 +309,3 @@ def _custom_finding(
         f"{owner!r}); loading the model needs its code, which runs then (used by: {shown})",
         _where(source, first.raw, first.labels),
     )
-
-
-def _strip(error: SmliteError) -> str:
-    """The message without the ``<path> [at offset N]: `` prefix (the finding has both)."""
-    message = str(error)
-    if error.path is not None:
-        offset = getattr(error, "offset", None)
-        for prefix in (f"{error.path} at offset {offset}: ", f"{error.path}: "):
-            if message.startswith(prefix):
-                return message[len(prefix) :]
-    return message

@@ -35,6 +35,7 @@ from typing import Any
 
 from smlite.errors import SmliteError
 from smlite.model.rules import Finding, Rule, Severity, rule
+from smlite.model.saved_model import parse_tag_set
 
 __all__ = ["Policy", "PolicyError", "find_policy", "load_policy", "parse_size"]
 
@@ -82,10 +83,6 @@ def parse_size(value: int | float | str) -> int:
     if m is None or (m.group(2) or "").lower() not in _UNITS:
         raise ValueError(f"not a size: {value!r} (write e.g. 500MB, 2GiB or a number of bytes)")
     return int(float(m.group(1)) * _UNITS[(m.group(2) or "").lower()])
-
-
-def _tag_set(text: str) -> frozenset[str]:
-    return frozenset(t.strip() for t in text.split(",") if t.strip())
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,7 +154,7 @@ class Policy:
         def size(key: str) -> int | None:
             return parse_size(table[key]) if key in table else None
 
-        tag_sets = tuple(_tag_set(t) for t in sorted(names("required-tag-sets")))
+        tag_sets = tuple(parse_tag_set(t) for t in sorted(names("required-tag-sets")))
         raw_sigs = table.get("required-signatures", [])
         signatures: dict[frozenset[str], tuple[str, ...]] = {}
         if isinstance(raw_sigs, list):
@@ -167,7 +164,7 @@ class Policy:
             for tags, keys in raw_sigs.items():
                 if not isinstance(keys, list):
                     raise TypeError("required-signatures values must be lists of keys")
-                signatures[_tag_set(tags)] = tuple(str(k) for k in keys)
+                signatures[parse_tag_set(tags)] = tuple(str(k) for k in keys)
         else:
             raise TypeError("required-signatures must be a list or a table")
 

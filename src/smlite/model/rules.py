@@ -112,6 +112,15 @@ _RULE_LIST = (
         "Both saved_model.pb and saved_model.pbtxt exist",
         "Loaders read saved_model.pb and ignore the .pbtxt; remove the stale one.",
     ),
+    Rule(
+        "SML007",
+        "not-a-saved-model",
+        _E,
+        "saved_model.pb holds a GraphDef, a MetaGraphDef or a TF-Hub module file",
+        "A frozen graph, a bare MetaGraphDef or tfhub_module.pb saved under the name "
+        "saved_model.pb is not a SavedModel: loaders find no meta graph in it. Export a "
+        "SavedModel (tf.saved_model.save, or SavedModelBuilder in TF1).",
+    ),
     # -- meta graphs and signatures ---------------------------------------------------------
     Rule(
         "SML101",
@@ -233,6 +242,15 @@ _RULE_LIST = (
         "An asset name or a symlink points outside the model directory",
         "Asset file names with '..' or absolute paths, and symlinks leaving the model "
         "directory, make the model read files it does not ship.",
+    ),
+    Rule(
+        "SML303",
+        "missing-unread-asset",
+        _W,
+        "An asset file is missing, but no node of the graph reads it",
+        "The meta graph lists the asset, yet nothing consumes the tensor its path is fed "
+        "to, so loading and serving work without it (TensorFlow only feeds the path). "
+        "Ship the file or drop the stale asset entry.",
     ),
     # -- fingerprint ------------------------------------------------------------------------
     Rule(
@@ -358,6 +376,25 @@ _RULE_LIST = (
         _W,
         "An op creates a summary writer",
         "Summary file/db writers write event files or databases to a path.",
+    ),
+    Rule(
+        "SML613",
+        "op-without-kernel",
+        _E,
+        "An op the model needs has no kernel in TensorFlow",
+        "The op is registered, but TensorFlow 2.21 has no kernel for it on any device "
+        "(kernels removed from TensorFlow, or only in TPU or custom builds). A session places "
+        "every node of the graph when it first runs, and a function every node of its body, "
+        "so loading or serving fails. --ops-from can name another runtime's kernels.",
+    ),
+    Rule(
+        "SML614",
+        "op-without-cpu-kernel",
+        _W,
+        "An op the model needs has no CPU kernel in TensorFlow",
+        "TensorFlow 2.21 has kernels for the op only on other devices (GPU, TPU), so the "
+        "model runs only where one is present. Make it an error with "
+        'severity = { SML614 = "error" } when you serve on CPUs.',
     ),
     # -- sizes ------------------------------------------------------------------------------
     Rule("SML701", "size-limit", _E, "A size limit of the policy is exceeded", ""),

@@ -26,12 +26,14 @@ if TYPE_CHECKING:
     from smlite.model.variables import VariableSet
 
 __all__ = [
+    "ASSETS_COLLECTION",
     "Asset",
     "MetaGraph",
     "SavedModel",
     "Signature",
     "INIT_OP_SIGNATURE_KEY",
     "TRAIN_OP_SIGNATURE_KEY",
+    "format_tag_set",
     "parse_tag_set",
     "parse_tf_release",
 ]
@@ -41,14 +43,28 @@ INIT_OP_SIGNATURE_KEY = "__saved_model_init_op"
 TRAIN_OP_SIGNATURE_KEY = "__saved_model_train_op"
 _INTERNAL_SIGNATURES = frozenset({INIT_OP_SIGNATURE_KEY, TRAIN_OP_SIGNATURE_KEY})
 #: The TF1 collection holding Any-packed AssetFileDefs (constants.ASSETS_KEY).
-_ASSETS_COLLECTION = "saved_model_assets"
+ASSETS_COLLECTION = "saved_model_assets"
 V = TypeVar("V")
 
 
-def parse_tag_set(tags: str | Iterable[str]) -> frozenset[str]:
-    """``"serve,gpu"`` or ``["serve", "gpu"]`` to a tag set; empty tags are dropped."""
+def parse_tag_set(tags: str | Iterable[str], *, strip: bool = True) -> frozenset[str]:
+    """``"serve,gpu"`` or ``["serve", "gpu"]`` to a tag set: the one reading of tag-set text.
+
+    Tags are split at commas and empty ones dropped, so ``""`` is the empty
+    tag-set (TF-Hub modules export one), as in TensorFlow's
+    ``saved_model_utils.get_meta_graph_def``.  Spaces around tags are
+    stripped unless ``strip`` is false (``saved_model_cli show --tag_set`` matches
+    tags as typed when it lists signature keys).
+    """
     items = tags.split(",") if isinstance(tags, str) else list(tags)
+    if not strip:
+        return frozenset(t for t in items if t)
     return frozenset(t.strip() for t in items if t and t.strip())
+
+
+def format_tag_set(tags: Iterable[str]) -> str:
+    """The text :func:`parse_tag_set` reads back: sorted tags joined by commas (``""``: none)."""
+    return ",".join(sorted(tags))
 
 
 _RELEASE_RE = re.compile(r"\s*v?(\d+)\.(\d+)(?:\.(\d+))?")
@@ -109,11 +125,17 @@ class Signature:
 
 @dataclass(frozen=True, slots=True)
 class Asset:
-    """An AssetFileDef: a file under ``assets/`` fed to a graph tensor."""
+    """A file under ``assets/`` and the graph tensors its path is fed to (AssetFileDefs)."""
 
     filename: str
-    tensor_name: str
+    #: Every tensor an AssetFileDef of this file names (TF1 graphs may have several).
+    tensor_names: tuple[str, ...]
     path: Path
+
+    @property
+    def tensor_name(self) -> str:
+        """The tensor of the first AssetFileDef of this file."""
+        return self.tensor_names[0]
 
     @property
     def exists(self) -> bool:
@@ -199,22 +221,26 @@ class MetaGraph:
         TF2 exports list them in ``asset_file_def``; TF1 ``SavedModelBuilder``
         exports keep them only in the ``saved_model_assets`` collection, as
         ``Any``-packed AssetFileDefs (read when ``asset_file_def`` is empty,
-        like ``loader_impl.get_asset_tensors``).  Repeats are listed once.
+        like ``loader_impl.get_asset_tensors`` and TF Serving's C++ loader).
+        One :class:`Asset` per file, in first-seen order, with every tensor
+        fed its path.  This is the one reading of a meta graph's assets.
         """
         assets_dir = self._owner.path / "assets"
         header = self._raw.header
         protos: list[pb.AssetFileDef] = list(header.asset_file_def)
-        if not protos and _ASSETS_COLLECTION in header.collection_def:
-            for packed in header.collection_def[_ASSETS_COLLECTION].any_list.value:
+        if not protos and ASSETS_COLLECTION in header.collection_def:
+            for packed in header.collection_def[ASSETS_COLLECTION].any_list.value:
                 asset = pb.unpack_any(packed, path=self._owner.file)
                 if isinstance(asset, pb.AssetFileDef):
                     protos.append(asset)
-        seen: dict[tuple[str, str], Asset] = {}
+        tensors: dict[str, list[str]] = {}
         for a in protos:
-            key = (a.filename, a.tensor_info.name)
-            if key not in seen:
-                seen[key] = Asset(a.filename, a.tensor_info.name, assets_dir / a.filename)
-        return tuple(seen.values())
+            names = tensors.setdefault(a.filename, [])
+            if a.tensor_info.name not in names:
+                names.append(a.tensor_info.name)
+        return tuple(
+            Asset(name, tuple(found), assets_dir / name) for name, found in tensors.items()
+        )
 
     @property
     def collection_keys(self) -> tuple[str, ...]:
@@ -416,23 +442,36 @@ class SavedModel:
     def tag_sets(self) -> tuple[frozenset[str], ...]:
         return tuple(m.tag_set for m in self.meta_graphs)
 
-    def meta_graph(self, tags: str | Iterable[str] | None = None) -> MetaGraph:
-        """The meta graph whose tag *set* equals ``tags`` (``"serve"`` or ``"serve,gpu"``).
+    def meta_graph(
+        self, tags: str | Iterable[str] | None = None, *, strip: bool = True
+    ) -> MetaGraph:
+        """The meta graph whose tag *set* equals ``tags`` (``"serve"``, ``"serve,gpu"``, ``""``).
 
-        With ``tags=None`` the model must have exactly one meta graph.
+        ``tags`` is read by :func:`parse_tag_set` (``""`` names the empty
+        tag-set of a TF-Hub module).  With ``tags=None`` the model must have
+        exactly one meta graph.  Raises :class:`TagSetNotFoundError` offering
+        the tag-sets there are, every one of which this method accepts.
         """
+        hint = ""
         if tags is None:
             if len(self.meta_graphs) == 1:
                 return self.meta_graphs[0]
-            wanted: frozenset[str] | None = None
+            name = "(none given)"
         else:
-            wanted = parse_tag_set(tags)
+            wanted = parse_tag_set(tags, strip=strip)
             for mg in self.meta_graphs:
                 if mg.tag_set == wanted:
                     return mg
-        choices = [",".join(sorted(m.tag_set)) for m in self.meta_graphs]
-        name = "(none given)" if wanted is None else ",".join(sorted(wanted))
-        hint = "give one with --tag_set" if wanted is None and choices else ""
+            name = tags if isinstance(tags, str) else format_tag_set(wanted)
+            stripped = parse_tag_set(tags)
+            if stripped != wanted and any(mg.tag_set == stripped for mg in self.meta_graphs):
+                hint = (
+                    "Tags are matched as typed when listing signature keys (as saved_model_cli "
+                    f"does); without the spaces: {format_tag_set(stripped)!r}"
+                )
+        choices = sorted(format_tag_set(m.tag_set) for m in self.meta_graphs)
+        if tags is None and choices:
+            hint = "give one with --tag_set"
         raise TagSetNotFoundError(name, choices, path=self.path, hint=hint)
 
     @property

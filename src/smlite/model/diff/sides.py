@@ -17,6 +17,7 @@ from pathlib import Path
 from smlite.errors import (
     CheckpointNotFoundError,
     NotASavedModelError,
+    Reason,
     SmliteError,
     VersionNotFoundError,
 )
@@ -55,7 +56,9 @@ def open_side(path: str | os.PathLike[str], *, version: int | None = None, role:
     """Open ``path`` as a SavedModel, else (without ``version``) as a checkpoint."""
     given = Path(os.fspath(path))
     if not given.exists() and not bundle_format.index_path(given).is_file():
-        raise NotASavedModelError(f"{role} side: {given}: no such file or directory", path=given)
+        raise NotASavedModelError(
+            f"no such file or directory (the {role} side)", path=given, reason=Reason.NOT_FOUND
+        )
     try:
         sm = SavedModel.open(given, version=version)
     except NotASavedModelError as e:
