@@ -192,7 +192,7 @@ def test_op_without_cpu_kernel(tmp_path: Path) -> None:
     nodes = [x(), node("g", "GenerateBoundingBoxProposals", "x")]
     model = write_model(tmp_path / "m", nodes, outputs={"y": "g:0"})
     (finding,) = check_path(model).findings
-    assert finding.rule.id == "SML614" and finding.level.label == "warning"
+    assert finding.rule.id == "SML614" and finding.level.label == "error"
     assert "has kernels for it only on GPU" in finding.message
 
 

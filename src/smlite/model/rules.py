@@ -390,11 +390,11 @@ _RULE_LIST = (
     Rule(
         "SML614",
         "op-without-cpu-kernel",
-        _W,
+        _E,
         "An op the model needs has no CPU kernel in TensorFlow",
         "TensorFlow 2.21 has kernels for the op only on other devices (GPU, TPU), so the "
-        "model runs only where one is present. Make it an error with "
-        'severity = { SML614 = "error" } when you serve on CPUs.',
+        "model fails to load on a CPU-only server. When you serve on GPUs only, lower it "
+        'with severity = { SML614 = "warning" }.',
     ),
     # -- sizes ------------------------------------------------------------------------------
     Rule("SML701", "size-limit", _E, "A size limit of the policy is exceeded", ""),
