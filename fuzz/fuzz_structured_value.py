@@ -20,16 +20,19 @@ with atheris.instrument_imports(include=["smlite"]):
     import smlite
     from smlite import pb
     from smlite.model import structure
+    from smlite.model.structure_decoder import decode_structure, decode_type_spec
     from smlite.render import functions as render_functions
     from smlite.render import json_doc
     from smlite.render.escape import escape
+    from smlite.render.tf_repr import tf_repr, tf_str
 
     import_all()
 
 
 def _use(value: structure.Structure) -> None:
-    structure.tf_repr(value, escape=escape)
-    structure.tf_str(value)
+    tf_repr(value, escape=escape)
+    tf_str(value)
+    json.dumps(json_doc.structure_json(value))
     structure.type_name(value)
     structure.flatten(value)
     structure.truthy(value)
@@ -46,15 +49,14 @@ def test_one_input(data: bytes) -> None:
     if sv is not None:
         for strict in (False, True):
             with contextlib.suppress(smlite.SmliteError):
-                _use(structure.decode_structure(sv, strict=strict, where="fuzz"))
-        json.dumps(json_doc.structured_value_json(sv))
+                _use(decode_structure(sv, strict=strict, where="fuzz"))
     try:
         spec = pb.TypeSpecProto.FromString(data)
     except pb.DecodeError:
         return
     for strict in (False, True):
         with contextlib.suppress(smlite.SmliteError):
-            _use(structure.decode_type_spec(spec, strict=strict, where="fuzz"))
+            _use(decode_type_spec(spec, strict=strict, where="fuzz"))
 
 
 if __name__ == "__main__":

@@ -18,12 +18,14 @@ with atheris.instrument_imports(include=["smlite"]):
 
     import smlite
     from smlite import pb
-    from smlite.model import structure
-    from smlite.model.dtypes import DType
+    from smlite.model.dtypes import dtype
+    from smlite.model.structure_decoder import decode_structure
+    from smlite.model.tensor_proto import tensor_proto_array
+    from smlite.render.tf_repr import tf_repr, tf_str
 
     import_all()
 
-CASTS = (None, DType(1), DType(3), DType(7), DType(10), DType(14))
+CASTS = tuple(dtype(name) for name in ("float32", "int32", "string", "bool", "bfloat16"))
 
 
 def test_one_input(data: bytes) -> None:
@@ -31,17 +33,19 @@ def test_one_input(data: bytes) -> None:
         proto = pb.TensorProto.FromString(data)
     except pb.DecodeError:
         return
-    for cast in CASTS:
-        try:
-            value = structure._numpy_value(proto, cast)
-            structure.tf_repr(value)
-            structure.tf_str(value)
-        except smlite.SmliteError:
-            pass
+    tensor_proto_array(proto)
+    for cast in CASTS:  # the bounds of a BoundedTensorSpec are cast to its dtype
+        bounded = pb.StructuredValue()
+        bounded.bounded_tensor_spec_value.dtype = cast.value
+        bounded.bounded_tensor_spec_value.minimum.CopyFrom(proto)
+        with contextlib.suppress(smlite.SmliteError):
+            value = decode_structure(bounded)
+            tf_repr(value)
+            tf_str(value)
     sv = pb.StructuredValue()
     sv.numpy_value.CopyFrom(proto)
     with contextlib.suppress(smlite.SmliteError):
-        structure.tf_repr(structure.decode_structure(sv))
+        tf_repr(decode_structure(sv))
 
 
 if __name__ == "__main__":

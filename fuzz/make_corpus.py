@@ -10,7 +10,9 @@ corpora are not committed: they are rebuilt from the fixtures in seconds.
 from __future__ import annotations
 
 import argparse
+import base64
 import hashlib
+import json
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -24,6 +26,8 @@ from google.protobuf.message import Message  # noqa: E402
 from smlite import pb  # noqa: E402
 
 CHECKPOINTS = REPO / "tests" / "fixtures" / "checkpoints"
+KERAS = REPO / "tests" / "fixtures" / "keras"
+MARSHAL = REPO / "tests" / "fixtures" / "marshal"
 MAX_SEED = 64 * 1024
 
 RUN_INPUT_SEEDS = [
@@ -115,6 +119,11 @@ def seeds() -> dict[str, list[bytes]]:
         out["tensor_proto"].extend(_tensor_protos(sm))
         out["structured_value"].extend(_structured(sm))
     out["run_inputs"].extend(s.encode() for s in RUN_INPUT_SEEDS)
+    for meta in sorted([*KERAS.glob("*/keras_metadata.pb"), *FIXTURES.glob("*/keras_metadata.pb")]):
+        out["keras_metadata"].append(meta.read_bytes())
+    for doc in sorted(MARSHAL.glob("cpython-*.json")):
+        for case in json.loads(doc.read_text())["cases"]:
+            out["marshal"].append(base64.b64decode(case["payload"]))
     # Snappy: a literal-only block, and one with a 1-byte-offset copy.
     out["tfrecord_snappy"].append(b"\x05\x10hello")
     out["tfrecord_snappy"].append(b"\x08\x0cabc\x11\x03")
@@ -131,6 +140,8 @@ HARNESSES = (
     "structured_value",
     "run_inputs",
     "tfrecord_snappy",
+    "keras_metadata",
+    "marshal",
 )
 
 

@@ -2,7 +2,7 @@
 # Run smlite's whole test suite from a fresh clone.
 #
 #   bash scripts/test.sh            # all tiers
-#   bash scripts/test.sh core       # one tier: lint | core | floor | remote | tf
+#   bash scripts/test.sh core       # one tier: lint | core | floor | remote | tf | report
 #
 # Every tier runs in its own virtual environment under .ci/venvs/ (created on
 # first use, reused afterwards):
@@ -12,6 +12,8 @@
 #   remote smlite[remote,fleet] against servers the tests start on 127.0.0.1: moto's S3,
 #          an HTTP server with Range and faults, a Dask LocalCluster
 #   tf     the TensorFlow tier: tensorflow-cpu==2.21.0, live saved_model_cli comparisons
+#   report `smlite report` pages opened in a real headless Chromium (Debian's, installed by
+#          scripts/install_browser.sh where missing) driven by Playwright, network off
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -20,7 +22,7 @@ PYTHON="${PYTHON:-python3}"
 VENVS="${SMLITE_VENVS:-$ROOT/.ci/venvs}"
 PROTOBUF_FLOOR="$(sed -n 's/.*"protobuf>=\([0-9.]*\)".*/\1/p' pyproject.toml)"
 TIERS=("$@")
-[ ${#TIERS[@]} -gt 0 ] || TIERS=(lint core floor remote tf)
+[ ${#TIERS[@]} -gt 0 ] || TIERS=(lint core floor remote report tf)
 export PIP_DISABLE_PIP_VERSION_CHECK=1 PYTHONDONTWRITEBYTECODE=1
 
 venv() {  # venv NAME PIP-ARGS... -> prints the venv's python
@@ -78,11 +80,18 @@ for tier in "${TIERS[@]}"; do
         ;;
     tf)
         banner "tensorflow tier (tensorflow-cpu==2.21.0)"
-        py="$(venv tf -e ".[dev,run]" pyfarmhash)"
+        py="$(venv tf -e ".[dev,run]")"
         "$py" -m pytest -q -p no:cacheprovider tests/tf || status=1
         ;;
+    report)
+        banner "report tier (smlite report in headless Chromium)"
+        bash scripts/install_browser.sh
+        py="$(venv report -e ".[dev,report]" "playwright>=1.50")"
+        no_tensorflow "$py"
+        "$py" -m pytest -q -p no:cacheprovider tests/report || status=1
+        ;;
     *)
-        echo "unknown tier: $tier (expected lint, core, floor, remote or tf)" >&2
+        echo "unknown tier: $tier (expected lint, core, floor, remote, report or tf)" >&2
         exit 2
         ;;
     esac

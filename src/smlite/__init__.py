@@ -29,6 +29,7 @@ from smlite.errors import (
 )
 
 if TYPE_CHECKING:
+    from smlite.model.diff import Diff
     from smlite.model.saved_model import SavedModel
     from smlite.model.variables import open_checkpoint
 
@@ -48,6 +49,7 @@ __all__ = [
     "VariableNotFoundError",
     "VersionNotFoundError",
     "__version__",
+    "diff",
     "open",
     "open_checkpoint",
 ]
@@ -64,6 +66,21 @@ def open(path: str | os.PathLike[str], *, version: int | None = None) -> SavedMo
     from smlite.model.saved_model import SavedModel
 
     return SavedModel.open(path, version=version)
+
+
+def diff(
+    old: str | os.PathLike[str], new: str | os.PathLike[str] | None = None, **options: Any
+) -> Diff:
+    """Compare two SavedModels (or checkpoints) and classify every change.
+
+    Returns a :class:`~smlite.model.diff.Diff`: typed change records (kind,
+    severity ``breaking``/``compatible``/``info``, location, old, new) and a
+    verdict.  Options (keyword-only): ``version``, ``against``, ``tag_set``,
+    ``values``, ``policy``, ``registry``; see :func:`smlite.model.diff.diff`.
+    """
+    from smlite.model.diff import diff as compare
+
+    return compare(old, new, **options)
 
 
 def __getattr__(name: str) -> Any:

@@ -4,19 +4,27 @@ Every failure caused by the input (a missing directory, a damaged file, an
 unknown tag-set) is raised as a :class:`SmliteError` subclass whose message says
 where the problem is, what was expected and what was found.  Callers catch
 ``SmliteError``; the subclasses exist only where a caller would react
-differently.
+differently, and :attr:`SmliteError.reason` says what kind of problem it is,
+so that no caller ever has to read the message text to decide what to do.
+
+>>> e = CorruptFileError("the file is empty", path="m/saved_model.pb", reason=Reason.EMPTY)
+>>> str(e), e.detail, e.reason
+('m/saved_model.pb: the file is empty', 'the file is empty', <Reason.EMPTY: 'empty'>)
 """
 
 from __future__ import annotations
 
+import enum
 import os
 from collections.abc import Iterable
+from typing import ClassVar
 
 __all__ = [
     "ChecksumError",
     "CorruptFileError",
     "NotASavedModelError",
     "NotFoundError",
+    "Reason",
     "SignatureNotFoundError",
     "SmliteError",
     "TagSetNotFoundError",
@@ -24,31 +32,71 @@ __all__ = [
     "VariableNotFoundError",
     "VersionNotFoundError",
     "CheckpointNotFoundError",
+    "unreadable",
 ]
 
 
+class Reason(enum.Enum):
+    """What kind of problem an error reports: the machine-readable part of an error."""
+
+    #: Nothing more specific is known.
+    OTHER = "other"
+    #: A path, or a named item (tag-set, signature, variable, version), does not exist.
+    NOT_FOUND = "not-found"
+    #: The operating system refused to read a file (permissions, I/O error).
+    UNREADABLE = "unreadable"
+    #: No ``saved_model.pb``/``.pbtxt`` where a SavedModel was expected.
+    NO_SAVED_MODEL = "no-saved-model"
+    #: ``saved_model.pb`` holds a GraphDef (a frozen graph), not a SavedModel.
+    GRAPH_DEF = "graph-def"
+    #: ``saved_model.pb`` holds a bare MetaGraphDef, not a SavedModel.
+    META_GRAPH_DEF = "meta-graph-def"
+    #: ``saved_model.pb`` holds a TF-Hub ModuleDef (the content of ``tfhub_module.pb``).
+    HUB_MODULE = "hub-module"
+    #: The file is a Git LFS pointer, not the content it stands for.
+    LFS_POINTER = "git-lfs-pointer"
+    #: A text-format SavedModel where the binary format is expected (``saved_model.pb``).
+    TEXT_IN_BINARY = "text-in-binary"
+    #: Some other text where a binary protocol buffer is expected.
+    TEXT_FILE = "text-file"
+    #: Binary bytes where text is expected (``saved_model.pbtxt``).
+    NOT_TEXT = "not-text"
+    #: The file is empty.
+    EMPTY = "empty"
+    #: The bytes end before the data they announce.
+    TRUNCATED = "truncated"
+    #: The bytes do not parse as what they should be.
+    DAMAGED = "damaged"
+    #: A stored checksum differs from the one computed.
+    CHECKSUM = "checksum"
+    #: A data shard of a checkpoint that its index announces does not exist.
+    MISSING_SHARD = "missing-shard"
+    #: A checkpoint entry names a shard number its index does not declare.
+    SHARD_OUT_OF_RANGE = "shard-out-of-range"
+    #: Valid input that smlite does not read (yet).
+    UNSUPPORTED = "unsupported"
+    #: Only the chunked ``saved_model.cpb`` is present.
+    CHUNKED = "chunked-saved-model"
+    #: A TensorFlow V1 (TensorSlice) checkpoint, not a TensorBundle.
+    V1_CHECKPOINT = "v1-checkpoint"
+    #: Written by a newer TensorFlow in a format version this reader refuses.
+    NEWER_FORMAT = "newer-format"
+
+
 class SmliteError(Exception):
-    """Root of every error smlite raises for bad or unreadable input."""
+    """Root of every error smlite raises for bad or unreadable input.
 
-    def __init__(self, message: str, *, path: str | os.PathLike[str] | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.path = os.fspath(path) if path is not None else None
-
-    def __str__(self) -> str:
-        return self.message
-
-
-class NotASavedModelError(SmliteError):
-    """The path exists but holds no SavedModel (or is not there at all)."""
-
-
-class CorruptFileError(SmliteError):
-    """A file is truncated, garbled or not of the expected format.
-
-    ``offset`` is the byte offset in ``path`` where the damage was detected,
-    when known.
+    ``message`` (and ``str(e)``) is the whole text for people; ``detail`` is
+    the same text without the location prefix that some subclasses add, for a
+    caller that names the place itself (a finding with its own file and
+    offset); ``reason`` is the kind of problem, for a caller that decides what
+    to do.  ``path`` and ``offset`` locate the problem when known.
     """
+
+    #: The reason when the raiser gives none.
+    default_reason: ClassVar[Reason] = Reason.OTHER
+    #: Whether ``message`` starts with ``<path>[ at offset N]: `` (added here, from ``path``).
+    located: ClassVar[bool] = False
 
     def __init__(
         self,
@@ -56,19 +104,61 @@ class CorruptFileError(SmliteError):
         *,
         path: str | os.PathLike[str] | None = None,
         offset: int | None = None,
+        reason: Reason | None = None,
+        detail: str | None = None,
     ) -> None:
         where = ""
-        if path is not None:
-            where = f"{os.fspath(path)}"
+        if self.located and path is not None:
+            where = os.fspath(path)
             if offset is not None:
                 where += f" at offset {offset}"
             where += ": "
-        super().__init__(where + message, path=path)
+        super().__init__(where + message)
+        self.message = where + message
+        self.detail = detail if detail is not None else message
+        self.path = os.fspath(path) if path is not None else None
         self.offset = offset
+        self.reason = reason if reason is not None else self.default_reason
+
+    def __str__(self) -> str:
+        return self.message
+
+
+def unreadable(path: str | os.PathLike[str], error: OSError) -> SmliteError:
+    """The error for a file the operating system would not let smlite read."""
+    what = f"cannot read: {error.strerror or error}"
+    return SmliteError(
+        f"{os.fspath(path)}: {what}", path=path, detail=what, reason=Reason.UNREADABLE
+    )
+
+
+class NotASavedModelError(SmliteError):
+    """The path exists but holds no SavedModel (or is not there at all).
+
+    ``reason`` says what was found instead: nothing (``NO_SAVED_MODEL``,
+    ``NOT_FOUND``) or another kind of file named ``saved_model.pb``
+    (``GRAPH_DEF``, ``META_GRAPH_DEF``, ``HUB_MODULE``).
+    """
+
+    default_reason = Reason.NO_SAVED_MODEL
+    located = True
+
+
+class CorruptFileError(SmliteError):
+    """A file is truncated, garbled or not of the expected format.
+
+    The message starts with the path and, when known, the byte ``offset``
+    where the damage was detected; ``detail`` is the message without them.
+    """
+
+    default_reason = Reason.DAMAGED
+    located = True
 
 
 class ChecksumError(CorruptFileError):
     """Stored and computed checksums differ."""
+
+    default_reason = Reason.CHECKSUM
 
 
 class NotFoundError(SmliteError):
@@ -78,6 +168,7 @@ class NotFoundError(SmliteError):
     """
 
     kind = "item"
+    default_reason = Reason.NOT_FOUND
 
     def __init__(
         self,
@@ -121,4 +212,10 @@ class CheckpointNotFoundError(NotFoundError):
 
 
 class UnsupportedError(SmliteError):
-    """The input is valid but uses a feature smlite does not handle (yet)."""
+    """The input is valid but uses a feature smlite does not handle (yet).
+
+    Like :class:`CorruptFileError`, the message starts with the path when one is given.
+    """
+
+    default_reason = Reason.UNSUPPORTED
+    located = True

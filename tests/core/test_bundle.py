@@ -181,7 +181,7 @@ def test_crc_mismatch_names_shard_key_and_offset(simple: Path) -> None:
     msg = str(info.value)
     assert msg.startswith(f"{shard} at offset {entry.offset}: entry 'scalar' (shard 0, 8 bytes")
     assert "checksum mismatch: stored 0x" in msg
-    assert [k for k, _ in problems] == ["scalar"]
+    assert [e.key for e, _ in problems] == ["scalar"]
 
 
 def test_string_crc_mismatch(simple: Path) -> None:

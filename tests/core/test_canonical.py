@@ -26,7 +26,7 @@ def _key(number: int, wire_type: int) -> bytes:
 
 
 def _len(number: int, payload: bytes) -> bytes:
-    return _key(number, 2) + canonical._varint(len(payload)) + payload
+    return _key(number, 2) + canonical.varint(len(payload)) + payload
 
 
 def _entry(key: bytes, value: bytes) -> bytes:
@@ -40,9 +40,9 @@ def test_map_entries_are_sorted_bytewise() -> None:
     data = canonical_bytes(node)
     keys = [
         bytes(data[f[3] : f[4]])
-        for entry in canonical._occurrences(data, 0, len(data))
+        for entry in canonical.occurrences(data, 0, len(data))
         if entry[0] == 5
-        for f in canonical._occurrences(data, entry[3], entry[4])[:1]
+        for f in canonical.occurrences(data, entry[3], entry[4])[:1]
     ]
     assert keys == [b"a", b"ab", b"b", b"c", b"d", b"d_1", b"d_10", b"dd", b"e"]
     assert pb.NodeDef.FromString(data) == node
@@ -59,8 +59,8 @@ def test_integer_map_keys_ascending_signed() -> None:
 
 def _map_keys(data: bytes) -> list[tuple[int, int]]:
     out = []
-    for f in canonical._occurrences(data, 0, len(data)):
-        inner = canonical._occurrences(data, f[3], f[4])
+    for f in canonical.occurrences(data, 0, len(data)):
+        inner = canonical.occurrences(data, f[3], f[4])
         out.append((inner[0][5], inner[1][5]))
     return out
 
@@ -174,3 +174,74 @@ def test_equals_pure_python_protobuf_deterministic_serialization(name: str) -> N
         [sys.executable, "-c", _ORACLE, str(path)], capture_output=True, env=env, check=True
     )
     assert encode(path.read_bytes(), pb.SavedModel.DESCRIPTOR).tobytes() == proc.stdout
+
+
+@pytest.mark.parametrize("name", TF2_MODELS)
+def test_protobuf_fast_path_and_python_walk_agree(
+    name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data = (FIXTURES / name / "saved_model.pb").read_bytes()
+    fast = encode(data, pb.SavedModel.DESCRIPTOR).tobytes()
+    monkeypatch.setattr(canonical, "FAST_LIMIT", -1)
+    assert encode(data, pb.SavedModel.DESCRIPTOR).tobytes() == fast
+
+
+def test_fast_path_writes_its_own_maps_in_cpp_order(monkeypatch: pytest.MonkeyPatch) -> None:
+    from smlite.formats.canonical_tables import fast_canonical, table
+
+    node = pb.NodeDef(name="n")
+    node.attr["Tidx"].i = 2
+    node.attr["T"].i = 1
+    data = node.SerializeToString(deterministic=True)  # upb: "Tidx" before "T"
+    fast = fast_canonical(table(pb.NodeDef.DESCRIPTOR), data)
+    assert fast is not None and fast != data
+    monkeypatch.setattr(canonical, "FAST_LIMIT", -1)
+    assert canonical_bytes(node) == fast
+
+
+def test_contiguous_output_is_a_view_or_one_copy() -> None:
+    source = bytes(range(256)) * 1024  # 256 KiB
+    enc = canonical.Encoded(source)
+    enc.add_range(0, len(source))
+    view = enc.contiguous()
+    assert isinstance(view, memoryview) and view.obj is source
+    enc = canonical.Encoded(source)
+    enc.add_range(10, 100_010)
+    enc.add_bytes(b"literal")
+    enc.add_range(200_000, 200_100)
+    reads: list[tuple[int, int]] = []
+
+    def read_range(offset: int, dest: memoryview) -> None:
+        reads.append((offset, dest.nbytes))
+        dest[:] = source[offset : offset + dest.nbytes]
+
+    scratch = bytearray(enc.size + 50)
+    out = enc.contiguous(read_range, scratch)
+    assert bytes(out) == enc.tobytes()
+    assert out.obj is scratch  # reused, not a new buffer
+    assert reads == [(10, 100_000)]  # only the big range is read; small ones are copied
+
+
+def test_own_maps_in_upb_disorder_are_written_in_cpp_order(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from smlite.formats.canonical_tables import fast_canonical, table
+
+    fn = pb.FunctionDef()
+    fn.signature.name = "f"
+    node = fn.node_def.add(name="n", op="Identity")
+    node.attr["T"].type = pb.DataType.DT_FLOAT
+    for k in (10, 3, 2, 1, 0):
+        fn.arg_attr[k].attr["_user_specified_name"].s = b"x%d" % k
+        fn.resource_arg_unique_id[k] = 100 - k
+    for key in ("identity_1", "identity", "a"):
+        fn.ret[key] = key + ":output:0"
+    fn.attr["_noinline"].b = True
+    data = fn.SerializeToString()
+    fast = fast_canonical(table(pb.FunctionDef.DESCRIPTOR), data)
+    assert fast is not None
+    monkeypatch.setattr(canonical, "FAST_LIMIT", -1)
+    assert fast == encode(data, pb.FunctionDef.DESCRIPTOR).tobytes()
+    # A nested map in disorder is still the walk's: None.
+    node.attr["Tidx"].type = pb.DataType.DT_INT32
+    assert fast_canonical(table(pb.FunctionDef.DESCRIPTOR), fn.SerializeToString()) is None

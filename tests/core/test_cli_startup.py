@@ -13,7 +13,9 @@ from smlite.cli import build_app, run
 
 ROOT = Path(__file__).resolve().parents[2]
 MODELS = ROOT / "tests" / "fixtures" / "models"
-COMMANDS = ["show", "summary", "variables", "run", "check", "scan", "fingerprint"]
+COMMANDS = [
+    "show", "summary", "variables", "run", "check", "scan", "fingerprint", "diff", "size", "report",
+]  # fmt: skip
 
 
 def _loaded_after(code: str, *, top_level: bool = True) -> set[str]:
@@ -32,6 +34,13 @@ def test_import_smlite_loads_nothing_heavy() -> None:
     assert not loaded & {"numpy", "google", "rich", "typer", "pydantic"}
 
 
+def test_the_facade_imports_generated_modules_on_first_use() -> None:
+    loaded = _loaded_after("import smlite.pb", top_level=False)
+    assert not {m for m in loaded if m.startswith("smlite._proto.")}
+    loaded = _loaded_after("from smlite import pb; pb.VersionDef", top_level=False)
+    assert {m for m in loaded if m.startswith("smlite._proto.")} == {"smlite._proto.versions_pb2"}
+
+
 def test_signatures_load_no_graph_code() -> None:
     """Listing signatures reads meta graph headers only: no graph scanner, numpy or rich."""
     code = (
@@ -41,7 +50,7 @@ def test_signatures_load_no_graph_code() -> None:
     )
     loaded = _loaded_after(code, top_level=False)
     assert "smlite.model.saved_model" in loaded
-    assert not loaded & {"numpy", "rich", "smlite.formats.graph_scan", "smlite.model.object_graph"}
+    assert not loaded & {"numpy", "rich", "smlite.formats.graph_index", "smlite.model.object_graph"}
 
 
 def test_listing_variables_loads_no_numpy() -> None:
@@ -63,12 +72,25 @@ def test_help_loads_no_library_code() -> None:
     assert not loaded & {"numpy", "google", "rich", "pydantic"}
 
 
-def test_a_command_does_not_load_pydantic() -> None:
+def test_the_coercion_fast_path_is_installed() -> None:
+    """Typer's private hook is where cli/_coerce.py expects it (else Typer got upgraded
+    past the pinned range and every command would pay for pydantic again)."""
+    from typer import core
+
+    from smlite.cli import _coerce
+
+    assert _coerce.install() is True
+    assert getattr(core.build_runtime_param, "_smlite_fast", False)
+
+
+@pytest.mark.parametrize("argv", [["show", "--all"], ["size", "--top", "3"]])
+def test_a_command_does_not_load_pydantic(argv: list[str]) -> None:
     pytest.importorskip("typer._coercion", reason="only Typer versions that coerce with pydantic")
+    args = [argv[0], str(MODELS / "keras_model"), *argv[1:]]
     code = (
         "from smlite.cli import run\n"
         "with contextlib.redirect_stdout(io.StringIO()):\n"
-        f"    assert run(['show', {str(MODELS / 'keras_model')!r}, '--all']) == 0"
+        f"    assert run({args!r}) == 0"
     )
     assert "pydantic" not in _loaded_after(code)
 

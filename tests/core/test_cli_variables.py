@@ -245,6 +245,66 @@ def test_conflicting_flags(capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = _run(capsys, str(KERAS), "--trainable", "--non-trainable")
     assert code == 2 and "at most one of --trainable and --non-trainable" in err
     code, _, err = _run(capsys, str(KERAS), "--format", "yaml")
-    assert code == 2 and "--format must be 'text' or 'json'" in err
+    assert code == 2 and "Invalid value for '--format'" in err
     code, _, err = _run(capsys, str(KERAS), "-o", "x.npy")
     assert code == 2 and "-o/--output goes with --dump" in err
+
+
+# -- what a path that is not a V2 checkpoint is ------------------------------------------------
+
+
+def _v1_table(path: Path) -> Path:
+    """An SSTable as a TF1 V1 (TensorSlice) checkpoint file: no ``.index`` beside it."""
+    from tests.support.bundle_writer import build_table
+
+    path.write_bytes(build_table([(b"", b"\x0a\x00"), (b"w", b"\x12\x00")]))
+    return path
+
+
+@pytest.mark.parametrize("layout", ["sharded", "single", "state file"])
+def test_v1_checkpoint_is_named_as_such(
+    layout: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from smlite.errors import Reason, UnsupportedError
+    from smlite.model.variables import open_checkpoint
+
+    export = tmp_path / "export"
+    if layout == "sharded":  # TF Serving's old half_plus_two: export-00000-of-00001 + export.meta
+        _v1_table(tmp_path / "export-00000-of-00001")
+        (tmp_path / "export.meta").write_bytes(b"")
+        target = export
+    elif layout == "single":
+        target = _v1_table(tmp_path / "model.ckpt")
+    else:
+        _v1_table(tmp_path / "model.ckpt-7")
+        (tmp_path / "checkpoint").write_text('model_checkpoint_path: "model.ckpt-7"\n')
+        target = tmp_path
+    with pytest.raises(UnsupportedError) as info:
+        open_checkpoint(target)
+    assert info.value.reason is Reason.V1_CHECKPOINT
+    code, out, err = _run(capsys, str(target))
+    assert code == 2 and out == ""
+    assert "a TensorFlow V1 checkpoint (the TensorSlice format" in err
+    assert "not found" not in err
+
+
+def test_a_missing_prefix_is_still_not_found(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _, err = _run(capsys, str(tmp_path / "export"))
+    assert code == 2
+    assert "checkpoint" in err and "not found" in err
+
+
+def test_base_path_without_model_names_the_real_cause(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    base = tmp_path / "base"
+    shutil.copytree(FIXTURES / "models" / "serving_base", base)
+    (base / "3" / "variables").mkdir(parents=True)
+    expected = f"version 3 of TF Serving base path {base} holds no saved_model.pb"
+    code, _, err = _run(capsys, str(base))
+    assert code == 2 and expected in err
+    # The same words as every command that resolves the base path.
+    assert run(["summary", str(base)]) == 2
+    assert expected in capsys.readouterr().err

@@ -113,3 +113,31 @@ def test_unparsable_fingerprint_file(tmp_path: Path) -> None:
     (model / "fingerprint.pb").write_bytes(b"\xff\xff\xff")
     with pytest.raises(CorruptFileError, match="FingerprintDef"):
         read_stored(model)
+
+
+def test_output_names_the_farmhash_that_ran(capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+
+    from smlite.cli import run
+    from smlite.formats import farmhash
+
+    model = str(MODELS / "keras_model")
+    with smlite.open(model) as sm:
+        assert fingerprint(sm).farmhash == farmhash.IMPLEMENTATION == "cityhash"
+    assert run(["fingerprint", model]) == 0
+    assert "hashed with: cityhash (native)" in capsys.readouterr().out
+    assert run(["fingerprint", model, "--format", "json"]) == 0
+    assert json.loads(capsys.readouterr().out)["farmhash"] == "cityhash"
+
+
+def test_values_do_not_depend_on_the_fast_paths(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The protobuf fast path of the re-encoder and the native hash change no value."""
+    from smlite.formats import canonical, farmhash
+
+    model = MODELS / "polymorphic"
+    with smlite.open(model) as sm:
+        fast = compute(sm)
+    monkeypatch.setattr(canonical, "FAST_LIMIT", -1)
+    monkeypatch.setattr(farmhash, "_NATIVE", None)
+    with smlite.open(model) as sm:
+        assert compute(sm) == fast

@@ -20,27 +20,19 @@ from typing import Any
 import pytest
 
 from smlite import pb
+from smlite.formats.graph_index import Function, GraphIndex, Node, index_graph
 from smlite.model.dtypes import DType
 from smlite.model.functions import (
     ConcreteFunction,
     FunctionSpec,
-    Library,
-    LibraryFunction,
-    LibraryNode,
     loaded_function_names,
-    scan_library,
 )
 from smlite.model.object_graph import object_graph
 from smlite.model.saved_model import SavedModel
-from smlite.model.structure import (
-    DictValue,
-    ListValue,
-    NamedTupleValue,
-    NumpyValue,
-    TensorSpec,
-    decode_structure,
-)
+from smlite.model.structure import DictValue, ListValue, NamedTupleValue, NumpyValue
+from smlite.model.structure_decoder import decode_structure
 from smlite.model.tensors import TensorShape
+from smlite.model.type_specs import TensorSpec
 from smlite.render.functions import (
     call_text,
     composite_spec_text,
@@ -413,7 +405,24 @@ def test_function_names_are_escaped(tmp_path: Path) -> None:
 # -- the function library and loaded names ---------------------------------------------------------
 
 
-def test_scan_library_reads_what_naming_needs() -> None:
+def _node(
+    name: str, op: str, inputs: tuple[str, ...] = (), ints: dict[str, int] | None = None
+) -> Node:
+    attrs = tuple((k, "i", v) for k, v in sorted((ints or {}).items()))
+    return Node(name, op, inputs, (), attrs, (0, 0))
+
+
+def _function(name: str, num_inputs: int, num_outputs: int, nodes: tuple[Node, ...]) -> Function:
+    return Function(name, tuple(f"a{i}" for i in range(num_inputs)), num_outputs, nodes)
+
+
+def _library(
+    functions: tuple[Function, ...], registered: tuple[tuple[bytes, str], ...] = ()
+) -> GraphIndex:
+    return GraphIndex((), functions, {f.name: f for f in functions}, (), registered)
+
+
+def test_the_graph_index_reads_what_naming_needs() -> None:
     graph = pb.GraphDef()
     fdef = graph.library.function.add()
     fdef.signature.name = "__inference_g_3"
@@ -431,48 +440,49 @@ def test_scan_library_reads_what_naming_needs() -> None:
     grad = fdef.node_def.add(name="g", op="Identity")
     grad.attr["_gradient_op_type"].s = b"CustomGradient-7"
     graph.library.registered_gradients.add(gradient_func="gf", registered_op_type="Op7")
-    library = scan_library(graph.SerializeToString())
-    (f,) = library.functions
-    assert (f.name, f.num_inputs, f.num_outputs) == ("__inference_g_3", 1, 2)
+    library = index_graph(graph.SerializeToString())
+    (f,) = library.library
+    assert (f.name, len(f.args), f.num_outputs) == ("__inference_g_3", 1, 2)
     split, call_node, table_node, grad_node = f.nodes
-    assert split == LibraryNode("split", "Split", ("a", "dim:output:0"), {"num_split": 3})
-    assert call_node.functions == ("__inference_h_4",)
-    assert call_node.type_list_lengths == {"Tout": 3}
-    assert table_node.use_node_name_sharing is False
-    assert grad_node.gradient_op_type == b"CustomGradient-7"
+    assert (split.name, split.op, split.inputs) == ("split", "Split", ("a", "dim:output:0"))
+    assert split.attr_int("num_split") == 3
+    assert call_node.function_attrs == (("f", "__inference_h_4"),)
+    assert call_node.type_list_length("Tout") == 3
+    assert table_node.attr_bool("use_node_name_sharing") is False
+    assert grad_node.attr_bytes("_gradient_op_type") == b"CustomGradient-7"
     assert library.registered_gradients == ((b"Op7", "gf"),)
 
 
-def test_scan_library_of_the_fixtures_agrees_with_a_full_parse() -> None:
+def test_the_graph_index_of_the_fixtures_agrees_with_a_full_parse() -> None:
     for name in ("polymorphic", "tf_keras_model", "lookup_table"):
         with SavedModel.open(samcli.model_dir(name)) as sm:
             mg = sm.meta_graphs[0]
-            scanned = scan_library(mg.graph_bytes())
+            scanned = mg.graph_index
             parsed = mg.graph_def.library
-        assert [f.name for f in scanned.functions] == [f.signature.name for f in parsed.function]
-        for s, p in zip(scanned.functions, parsed.function, strict=True):
-            assert s.num_inputs == len(p.signature.input_arg)
+        assert [f.name for f in scanned.library] == [f.signature.name for f in parsed.function]
+        for s, p in zip(scanned.library, parsed.function, strict=True):
+            assert len(s.args) == len(p.signature.input_arg)
             assert s.num_outputs == len(p.signature.output_arg)
             assert [(n.name, n.op) for n in s.nodes] == [(n.name, n.op) for n in p.node_def]
 
 
 def test_loaded_names_count_tensors_from_op_signatures() -> None:
-    callee = LibraryFunction("__inference_h_1", 1, 3, ())
-    caller = LibraryFunction(
+    callee = _function("__inference_h_1", 1, 3, ())
+    caller = _function(
         "__inference_g_2",
         2,
         1,
         (
-            LibraryNode("s", "Split", ints={"num_split": 4}),  # 4 outputs (op table)
-            LibraryNode("n", "NoOp"),  # none
-            LibraryNode("u", "Unique"),  # 2
-            LibraryNode("c", "__inference_h_1"),  # a library function called as an op: 3
-            LibraryNode("t", "HashTableV2"),  # 1, and the loader renames its table: +1 uid
-            LibraryNode("x", "MyCustomOp"),  # unknown op: outputs read by others (2)
-            LibraryNode("y", "Identity", inputs=("x:out:1", "^n")),
+            _node("s", "Split", ints={"num_split": 4}),  # 4 outputs (op table)
+            _node("n", "NoOp"),  # none
+            _node("u", "Unique"),  # 2
+            _node("c", "__inference_h_1"),  # a library function called as an op: 3
+            _node("t", "HashTableV2"),  # 1, and the loader renames its table: +1 uid
+            _node("x", "MyCustomOp"),  # unknown op: outputs read by others (2)
+            _node("y", "Identity", inputs=("x:out:1", "^n")),
         ),
     )
-    names = loaded_function_names(Library((caller, callee)))
+    names = loaded_function_names(_library((caller, callee)))
     # h first (g depends on it): 2 + 1 graph + 1 input + 0 nodes -> uid 4.
     assert names["__inference_h_1"] == "__inference_h_4"
     # g: 5 + 1 table + 1 graph + 2 inputs + (4 + 0 + 2 + 3 + 1 + 2 + 1) -> 22.
@@ -480,24 +490,24 @@ def test_loaded_names_count_tensors_from_op_signatures() -> None:
 
 
 def test_loaded_names_use_the_models_op_list_first() -> None:
-    fn = LibraryFunction("plain_name", 0, 1, (LibraryNode("a", "Unique"),))
+    fn = _function("plain_name", 0, 1, (_node("a", "Unique"),))
     ops = pb.OpList()
     op = ops.op.add(name="Unique")
     op.output_arg.add(name="y")  # claims one output only
-    assert loaded_function_names(Library((fn,)))["plain_name"] == "__inference_plain_name_5"
-    assert loaded_function_names(Library((fn,)), ops)["plain_name"] == "__inference_plain_name_4"
+    assert loaded_function_names(_library((fn,)))["plain_name"] == "__inference_plain_name_5"
+    assert loaded_function_names(_library((fn,)), ops)["plain_name"] == "__inference_plain_name_4"
 
 
 def test_registered_gradients_take_uids_first() -> None:
-    fn = LibraryFunction("__inference_f_9", 0, 0, ())
-    library = Library((fn,), ((b"Op1", "g1"), (b"", "g2"), (b"Op3", "g3")))
+    fn = _function("__inference_f_9", 0, 0, ())
+    library = _library((fn,), ((b"Op1", "g1"), (b"", "g2"), (b"Op3", "g3")))
     assert loaded_function_names(library)["__inference_f_9"] == "__inference_f_5"
 
 
 def test_cycles_do_not_hang() -> None:
-    a = LibraryFunction("a", 0, 1, (LibraryNode("x", "b"),))
-    b = LibraryFunction("b", 0, 1, (LibraryNode("x", "a"),))
-    assert set(loaded_function_names(Library((a, b)))) == {"a", "b"}
+    a = _function("a", 0, 1, (_node("x", "b"),))
+    b = _function("b", 0, 1, (_node("x", "a"),))
+    assert set(loaded_function_names(_library((a, b)))) == {"a", "b"}
 
 
 # -- typed views ---------------------------------------------------------------------------------

@@ -110,6 +110,8 @@ def _commands(m: str) -> list[list[str]]:
         ["scan", "--dir", m],
         ["fingerprint", m],
         ["fingerprint", m, "--format", "json"],
+        ["size", m],
+        ["size", m, "--format", "json"],
         ["run", m, "--tag_set", f"serve,{EVIL}", "--input_exprs", "x=[1.0]"],
         ["run", m, "--tag_set", f"serve,{EVIL}", "--signature_def", EVIL + "?"],
     ]
@@ -155,7 +157,7 @@ def test_names_are_escaped(
             assert EVIL_BYTES.decode("utf-8", "surrogateescape") in strings
     else:
         assert not _UNSAFE.search(out), repr(out[:3000])
-        if code == 0 and argv[0] in ("show", "summary") and "--list_ops" not in argv:
+        if code == 0 and argv[0] in ("show", "summary", "size") and "--list_ops" not in argv:
             assert "RED" in out, out[:2000]
 
 

@@ -12,6 +12,7 @@ import pytest
 import smlite
 from smlite import pb
 from smlite.cli import run
+from smlite.model.structure_decoder import decode_structure
 from smlite.model.tensors import TensorInfo
 from smlite.render import json_doc
 from tests.support import samcli
@@ -117,6 +118,7 @@ def check_show_document(doc: Any) -> None:
             "warnings",
             "meta_graphs",
             "functions",
+            "keras",
         }
     )
     model = doc["model"]
@@ -146,6 +148,8 @@ def test_show_json_forms(name: str, capsys: pytest.CaptureFixture[str]) -> None:
         # The object graph's functions (tests/core/test_functions.py checks their content).
         has_object_graph = any(mg.has_object_graph for mg in sm.meta_graphs)
         assert ("functions" in everything) == has_object_graph
+        # What Keras recorded (tests/core/test_keras.py checks its content).
+        assert "keras" in everything and "keras" not in doc
         for mg_doc in everything["meta_graphs"]:
             check_meta_graph(mg_doc, signatures=True, ops=True)
             mg = sm.meta_graphs[mg_doc["index"]]
@@ -279,7 +283,7 @@ def test_errors_print_no_document(capsys: pytest.CaptureFixture[str]) -> None:
 # -- units ----------------------------------------------------------------------------------------
 
 
-def test_structured_value_json() -> None:
+def test_structure_json() -> None:
     value = pb.StructuredValue()
     items = value.tuple_value.values
     items.add().none_value.SetInParent()
@@ -306,7 +310,7 @@ def test_structured_value_json() -> None:
     type_spec = items.add().type_spec_value
     type_spec.type_spec_class = pb.TypeSpecProto.SPARSE_TENSOR_SPEC
     type_spec.type_spec_class_name = "SparseTensorSpec"
-    assert json_doc.structured_value_json(value) == {
+    assert json_doc.structure_json(decode_structure(value)) == {
         "tuple": [
             None,
             "inf",
@@ -345,7 +349,7 @@ def test_structured_value_json() -> None:
             },
         ]
     }
-    assert json_doc.structured_value_json(pb.StructuredValue()) is None
+    assert json_doc.structure_json(decode_structure(pb.StructuredValue())) is None
 
 
 def test_sparse_tensor_spec_composite() -> None:

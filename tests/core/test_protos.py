@@ -74,7 +74,7 @@ def test_every_proto_file_is_compiled_and_imported_by_the_facade() -> None:
     protos = sorted(p.stem for p in PROTOS.glob("*.proto"))
     modules = sorted(p.name.removesuffix("_pb2.py") for p in GENERATED.glob("*_pb2.py"))
     assert protos == modules
-    facade = {m.__name__.rsplit(".", 1)[1] for m in pb._MODULES}
+    facade = {m.__name__.rsplit(".", 1)[1] for m in pb._modules()}
     assert {f"{name}_pb2" for name in protos} <= facade
 
 
@@ -88,7 +88,7 @@ def test_descriptors_live_under_smlite_names_only() -> None:
     desc = pool.FindMessageTypeByName("smlite.tensorflow.SavedModel")
     assert desc is pb.SavedModel.DESCRIPTOR
     assert desc.file.name == "smlite/_proto/saved_model.proto"
-    for module in pb._MODULES:
+    for module in pb._modules():
         name = module.DESCRIPTOR.name
         assert name.startswith(("smlite/_proto/", "google/protobuf/")), name
         assert not name.startswith("tensorflow/")

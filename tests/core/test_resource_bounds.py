@@ -12,6 +12,7 @@ MemoryError or a traceback.  Nothing here asserts on timing.
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import shutil
@@ -91,6 +92,9 @@ def _commands(model: Path, tmp: Path) -> list[list[str]]:
         ["scan", m, "--format", "json"],
         ["scan", "--dir", m],
         ["fingerprint", m, "--format", "json"],
+        ["size", m],
+        ["size", m, "--format", "json", "--top", "3"],
+        ["report", m, "-o", str(tmp / "report.html")],
         ["run", m, "--input_exprs", "inputs=np.zeros((1, 3));inputs_1=np.zeros((1, 2))"],
     ]
 
@@ -269,3 +273,46 @@ def test_graph_with_very_many_nodes(tmp_path: Path) -> None:
     _replace_variables(model, setup)
     results = _run_bounded(model, tmp_path)
     assert _codes(results)["show M --tag_set serve --list_ops"] == 0
+
+
+def test_hostile_keras_metadata(tmp_path: Path) -> None:
+    """keras_metadata.pb: JSON nested 200,000 deep, 2,000 Lambda layers whose bytecode
+    declares 2**31-item tuples and 2**31-digit integers, and an entry claiming 2**40 bytes."""
+    from tests.support.marshal_writer import CodeSpec, Raw, dumps
+
+    model = tmp_path / "model"
+    shutil.copytree(REPO / "tests" / "fixtures" / "keras" / "lambda_expr", model)
+    path = model / "keras_metadata.pb"
+    hostile = dumps(
+        CodeSpec(consts=(Raw(b"(\xff\xff\xff\x7f"), Raw(b"l\xff\xff\xff\x7f"))), (3, 11)
+    )
+    code = base64.b64encode(hostile).decode()
+    layers = [
+        {
+            "class_name": "Lambda",
+            "config": {
+                "name": f"l{i}",
+                "function": [code, None, None],
+                "function_type": "lambda",
+                "module": "m",
+            },
+        }
+        for i in range(2000)
+    ]
+    root = {"class_name": "Functional", "config": {"name": "m", "layers": layers}}
+    meta = pb.KerasSavedMetadata()
+    meta.nodes.add(
+        node_id=0, node_path="root", identifier="_tf_keras_network", metadata=json.dumps(root)
+    )
+    meta.nodes.add(
+        node_id=1,
+        node_path="root.layer-0",
+        identifier="_tf_keras_layer",
+        metadata="[" * 200_000 + "]" * 200_000,
+    )
+    path.write_bytes(meta.SerializeToString())
+    codes = _codes(_run_bounded(model, tmp_path))
+    assert codes["check M --no-progress"] == codes["scan M --format json"] == 1
+    path.write_bytes(meta.SerializeToString() + _key(1, 2) + varint(2**40) + b"\0" * 16)
+    codes = _codes(_run_bounded(model, tmp_path))
+    assert codes["check M --no-progress"] == 1

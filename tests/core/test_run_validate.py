@@ -14,7 +14,7 @@ import pytest
 import smlite
 from smlite import pb
 from smlite.errors import SignatureNotFoundError, SmliteError, TagSetNotFoundError, UnsupportedError
-from smlite.formats.graph_scan import GraphScan, NodeInfo
+from smlite.formats.graph_index import GraphIndex, Node
 from smlite.model.saved_model import Signature
 from smlite.model.tensors import TensorInfo
 from smlite.run import plan_output_files, prepare, save_outputs
@@ -275,12 +275,16 @@ def _sig_with_inputs(names: dict[str, str]) -> Signature:
 
 def test_required_inputs_follow_the_graph_ops() -> None:
     sig = _sig_with_inputs({"a": "a:0", "b": "b:0", "c": "mid:1", "d": "absent:0"})
-    scan = GraphScan(
-        nodes=(
-            NodeInfo("a", "Placeholder"),
-            NodeInfo("b", "PlaceholderWithDefault"),
-            NodeInfo("mid", "Split"),
+    scan = GraphIndex(
+        nodes=tuple(
+            Node(name, op, (), (), (), (0, 0))
+            for name, op in (
+                ("a", "Placeholder"),
+                ("b", "PlaceholderWithDefault"),
+                ("mid", "Split"),
+            )
         ),
+        library=(),
         functions={},
     )
     mg = SimpleNamespace(graph_scan=scan)

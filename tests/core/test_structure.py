@@ -1,4 +1,4 @@
-"""smlite.model.structure: StructuredValue / TypeSpecProto decoding and TensorFlow's reprs.
+"""smlite.model.structure*: StructuredValue / TypeSpecProto decoding; render.tf_repr: the reprs.
 
 The expected reprs are what TensorFlow 2.21 prints for the object its own
 ``nested_structure_coder.decode_proto`` rebuilds (tests/tf/test_structure_live.py checks the
@@ -17,31 +17,31 @@ from smlite.errors import SmliteError
 from smlite.model.dtypes import DType
 from smlite.model.structure import (
     MAX_DEPTH,
-    BoundedTensorSpec,
     DictValue,
-    ExtensionTypeSpec,
     ListValue,
     NamedTupleValue,
     NumpyValue,
+    TensorValue,
+    UnknownValue,
+    flatten,
+    is_iterable,
+    iterate,
+    truthy,
+    type_name,
+)
+from smlite.model.structure_decoder import decode_structure, decode_type_spec
+from smlite.model.tensors import TensorShape
+from smlite.model.type_specs import (
+    BoundedTensorSpec,
+    ExtensionTypeSpec,
     RaggedTensorSpec,
     RegisteredTypeSpec,
     SparseTensorSpec,
     TensorSpec,
-    TensorValue,
     UnknownTypeSpec,
-    UnknownValue,
-    decode_structure,
-    decode_type_spec,
-    flatten,
-    is_iterable,
-    iterate,
-    tf_repr,
-    tf_str,
-    truthy,
-    type_name,
 )
-from smlite.model.tensors import TensorShape
 from smlite.render.escape import escape
+from smlite.render.tf_repr import tf_repr, tf_str
 
 TSC = pb.TypeSpecProto
 

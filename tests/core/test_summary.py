@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 import smlite
+from smlite import pb
 from smlite.cli import run
-from smlite.render.summary import DirUsage, format_bytes
+from smlite.model.units import format_bytes
+from smlite.render.summary import DirUsage
 from tests.support import samcli
 
 MODELS = samcli.FIXTURES / "models"
@@ -205,6 +208,8 @@ def test_format_bytes() -> None:
     assert format_bytes(1536) == "1.5 KiB"
     assert format_bytes(5 * 1024**3) == "5.0 GiB"
     assert format_bytes(3 * 1024**5) == "3072.0 TiB"
+    assert format_bytes(1536, exact=True) == "1.5 KiB (1536 bytes)"
+    assert format_bytes(512, exact=True) == "512 bytes"
 
 
 def test_dir_usage_value() -> None:
@@ -277,3 +282,26 @@ def test_few_signatures_get_a_table_each(
     assert code == 0
     assert "one line each" not in out
     assert out.count("signature 'sig_") == len(keys)
+
+
+def test_an_asset_listed_twice_is_shown_once(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A TF1 meta graph may hold two AssetFileDefs for one file (two tensors fed its path)."""
+    model = tmp_path / "m"
+    shutil.copytree(MODELS / "tf1_multi_tag", model)
+    path = model / "saved_model.pb"
+    message = pb.SavedModel.FromString(path.read_bytes())
+    collection = message.meta_graphs[0].collection_def["saved_model_assets"].any_list
+    second = pb.AssetFileDef(filename="classes.txt")
+    second.tensor_info.name = "text_file_init/Identity:0"
+    collection.value.append(pb.pack_any(second))
+    path.write_bytes(message.SerializeToString())
+    with smlite.open(model) as sm:
+        (asset,) = sm.meta_graphs[0].assets
+        assert asset.tensor_names == ("class_vocab_path:0", "text_file_init/Identity:0")
+    code, out, _ = _summary(model, capsys)
+    assert code == 0
+    assert out.count("classes.txt") == 3  # once per meta graph
+    doc = _json(model, capsys)
+    assert [a["filename"] for a in doc["meta_graphs"][0]["assets"]] == ["classes.txt"]

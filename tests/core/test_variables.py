@@ -15,11 +15,15 @@ import pytest
 import smlite
 from smlite import pb
 from smlite.errors import ChecksumError, CorruptFileError, UnsupportedError, VariableNotFoundError
+from smlite.model.variable_objects import (
+    ObjectInfo,
+    SavedVariable,
+    match_object_graphs,
+    tf1_infos,
+)
 from smlite.model.variables import (
     OBJECT_GRAPH_KEY,
     VariableSet,
-    _match_object_graphs,
-    _tf1_infos,
     open_checkpoint,
     open_variables,
 )
@@ -317,6 +321,13 @@ def _saved_graph() -> pb.SavedObjectGraph:
     return s
 
 
+def _match_object_graphs(
+    graph: pb.TrackableObjectGraph, saved: pb.SavedObjectGraph | None
+) -> tuple[dict[str, ObjectInfo], list[str]]:
+    match = match_object_graphs(graph, saved)
+    return match.infos, list(match.warnings)
+
+
 def test_object_graph_matching_by_local_name() -> None:
     infos, warnings = _match_object_graphs(_trackable_graph(), _saved_graph())
     assert warnings == []
@@ -347,6 +358,19 @@ def test_unmatched_saved_objects_are_reported() -> None:
     assert warnings and "no SavedObject of the same name: model.kernel" in warnings[0]
     assert infos["model/kernel/.ATTRIBUTES/VARIABLE_VALUE"].name == "dense/kernel"
     assert infos["model/bias/.ATTRIBUTES/VARIABLE_VALUE"].name == "conv1/bias"
+
+
+def test_saved_variables_have_paths_and_keys() -> None:
+    """The same walk names the saved graph's variables, with a key or without one."""
+    match = match_object_graphs(_trackable_graph(), _saved_graph())
+    paths = {v.object_path: v.key for v in match.saved_variables}
+    assert paths["model.kernel"] == "model/kernel/.ATTRIBUTES/VARIABLE_VALUE"
+    assert paths["optimizer.iter"] == "optimizer/iter/.ATTRIBUTES/VARIABLE_VALUE"
+    saved = _saved_graph()
+    saved.nodes[2].children[0].local_name = "renamed"
+    match = match_object_graphs(_trackable_graph(), saved)
+    assert SavedVariable("model.renamed", None) in match.saved_variables
+    assert "model.kernel" not in {v.object_path for v in match.saved_variables}
 
 
 def test_object_graph_read_from_the_bundle(tmp_path: Path) -> None:
@@ -391,7 +415,7 @@ def test_tf1_trainable_from_collections() -> None:
     part = pb.VariableDef(variable_name="emb/part_0:0", synchronization=3)  # type: ignore[arg-type]
     part.save_slice_info_def.full_name = "emb"
     mgd.collection_def["trainable_variables"].bytes_list.value.append(part.SerializeToString())
-    infos = _tf1_infos([mgd], ["emb", "step", "w", "other"])
+    infos = tf1_infos([mgd], ["emb", "step", "w", "other"])
     assert {k: v.trainable for k, v in infos.items()} == {
         "emb": True,
         "step": False,
@@ -399,7 +423,7 @@ def test_tf1_trainable_from_collections() -> None:
         "other": None,
     }
     assert infos["emb"].synchronization == "on_read"
-    assert _tf1_infos([pb.MetaGraphDef()], ["w"])["w"].trainable is None
+    assert tf1_infos([pb.MetaGraphDef()], ["w"])["w"].trainable is None
 
 
 # -- fixtures --------------------------------------------------------------------------------
@@ -503,6 +527,20 @@ def test_not_found_offers_choices() -> None:
             vs["layer_with_weights-0/embedding"]
         assert "layer_with_weights-0/embeddings/.ATTRIBUTES/VARIABLE_VALUE" in info.value.choices
     assert isinstance(VariableSet, type)
+
+
+def test_get_and_in_agree_with_getitem() -> None:
+    """Mapping.get catches only KeyError: get() and `in` must not raise for a missing name."""
+    with open_variables(FIXTURES / "models" / "variables_sharded") as vs:
+        key = "small/2/.ATTRIBUTES/VARIABLE_VALUE"
+        assert vs.get("no/such/variable") is None
+        marker = object()
+        assert vs.get("no/such/variable", marker) is marker
+        assert "no/such/variable" not in vs and 3 not in vs
+        assert vs.get(key) is vs[key] and key in vs
+        # Found by object path too, as [] finds it; iteration still yields checkpoint keys.
+        assert vs.get("small.2") is vs["small.2"] is vs[key] and "small.2" in vs
+        assert "small.2" not in set(vs) and dict(vs.items())[key] is vs[key]
 
 
 def test_repr_and_mapping() -> None:

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 import smlite
+from smlite.formats import farmhash
 from smlite.formats.farmhash import fingerprint64_py
 from smlite.model.fingerprint import FIELDS, compute, fingerprint
 
@@ -76,10 +77,38 @@ def test_a_module_saved_now(tmp_path: Path) -> None:
     assert fp.computed.singleprint == stored.singleprint()
 
 
-def test_pure_python_farmhash_matches_pyfarmhash() -> None:
-    farmhash = pytest.importorskip("farmhash")
+def test_pure_python_farmhash_matches_the_native_one() -> None:
+    if not farmhash.NATIVE:
+        pytest.skip("no native farmhash module in this environment")
     rng = random.Random(99)
     for n in range(0, 301):
         for _ in range(3):
             data = rng.randbytes(n)
             assert fingerprint64_py(data) == farmhash.fingerprint64(data), n
+
+
+def test_an_export_over_100_mb_matches_tensorflow(tmp_path: Path) -> None:
+    """A saved_model.pb of over 100 MB (folded constants) and one of its string constants."""
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    consts = [rng.standard_normal(13_500_000 // 4, np.float32) for _ in range(8)]
+
+    class Big(tf.Module):
+        @tf.function(input_signature=[tf.TensorSpec([None], tf.float32, name="x")])
+        def serve(self, x: tf.Tensor) -> dict[str, tf.Tensor]:
+            total = tf.constant(0.0)
+            for c in consts:
+                total += tf.reduce_sum(tf.constant(c)[: tf.shape(x)[0]] * x)
+            return {"y": total, "s": tf.strings.join([tf.constant("a"), tf.constant("b")])}
+
+    path = tmp_path / "big"
+    module = Big()
+    tf.saved_model.save(module, str(path), signatures={"serving_default": module.serve})
+    assert (path / "saved_model.pb").stat().st_size > 100 * 2**20
+    stored = tf.saved_model.experimental.read_fingerprint(str(path))
+    with smlite.open(path) as sm:
+        fp = fingerprint(sm)
+    assert fp.matches, fp.mismatches
+    assert fp.computed.singleprint == stored.singleprint()
+    assert fp.computed.saved_model_checksum == stored.saved_model_checksum

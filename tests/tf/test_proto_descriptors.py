@@ -55,6 +55,16 @@ TF_MODULES = {
     "versions": "tensorflow.core.framework.versions_pb2",
 }
 
+# smlite proto file stem -> the tf-keras modules whose messages it holds (merged into one file).
+KERAS_MODULES = {
+    "keras_metadata": (
+        "tf_keras.protobuf.saved_metadata_pb2",
+        "tf_keras.protobuf.versions_pb2",
+    ),
+}
+KERAS_PACKAGE = "third_party.py.tf_keras.protobuf"
+KERAS_SMLITE_PACKAGE = "smlite.tf_keras"
+
 
 # ---------------------------------------------------------------------------
 # Schema comparison
@@ -157,7 +167,7 @@ def _diff(tf_side: Any, ours: Any, where: str) -> Iterator[str]:
 def _smlite_module(stem: str) -> Any:
     # The generated modules are reached through the facade's module list so
     # that this test, like the rest of the code, never imports smlite._proto.
-    for module in pb._MODULES:
+    for module in pb._modules():
         if module.__name__.endswith(f".{stem}_pb2"):
             return module
     raise AssertionError(f"smlite.pb does not load {stem}_pb2")
@@ -204,9 +214,45 @@ def test_every_tensorflow_dependency_is_covered() -> None:
 
 
 def test_every_smlite_file_is_compared() -> None:
-    stems = {m.__name__.rsplit(".", 1)[1].removesuffix("_pb2") for m in pb._MODULES}
+    stems = {m.__name__.rsplit(".", 1)[1].removesuffix("_pb2") for m in pb._modules()}
     stems -= {"any", "wrappers"}
-    assert stems == set(TF_MODULES)
+    assert stems == set(TF_MODULES) | set(KERAS_MODULES)
+
+
+def _keras_renamed(value: Any) -> Any:
+    """Facts with tf-keras's package in type names replaced by smlite's."""
+    if isinstance(value, dict):
+        return {k: _keras_renamed(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_keras_renamed(v) for v in value]
+    if isinstance(value, str) and value.startswith(f".{KERAS_PACKAGE}."):
+        return f".{KERAS_SMLITE_PACKAGE}." + value[len(KERAS_PACKAGE) + 2 :]
+    return value
+
+
+def _keras_facts(fdp: descriptor_pb2.FileDescriptorProto) -> Facts:
+    facts = _keras_renamed(_file_facts(fdp, from_tf=False))
+    return {"syntax": facts["syntax"], "messages": facts["messages"], "enums": facts["enums"]}
+
+
+@pytest.mark.parametrize("stem", sorted(KERAS_MODULES))
+def test_schema_matches_tf_keras(stem: str) -> None:
+    theirs: Facts = {"syntax": None, "messages": {}, "enums": {}}
+    for name in KERAS_MODULES[stem]:
+        fdp = _file_proto(pytest.importorskip(name))
+        assert fdp.package == KERAS_PACKAGE
+        facts = _keras_facts(fdp)
+        theirs["syntax"] = facts["syntax"]
+        theirs["messages"].update(facts["messages"])
+        theirs["enums"].update(facts["enums"])
+    ours_fdp = _file_proto(_smlite_module(stem))
+    assert ours_fdp.name == f"smlite/_proto/{stem}.proto"
+    assert ours_fdp.package == KERAS_SMLITE_PACKAGE
+    assert not ours_fdp.dependency
+    ours = _keras_facts(ours_fdp)
+    problems = list(_diff(theirs, ours, stem))
+    assert not problems, "\n".join(problems)
+    assert set(ours["messages"]) == {"SavedMetadata", "SavedObject", "VersionDef"}
 
 
 # ---------------------------------------------------------------------------
@@ -352,6 +398,24 @@ def test_fingerprint_round_trip(exported: dict[str, Path], name: str) -> None:
 
     data = (exported[name] / "fingerprint.pb").read_bytes()
     _assert_same_bytes(data, pb.FingerprintDef, fingerprint_pb2.FingerprintDef)
+
+
+def test_keras_metadata_round_trip(tmp_path: Path) -> None:
+    tf_keras = pytest.importorskip("tf_keras")
+    from tf_keras.protobuf import saved_metadata_pb2
+
+    inputs = tf_keras.Input((3,), name="x")
+    outputs = tf_keras.layers.Dense(2, name="out")(
+        tf_keras.layers.Lambda(lambda t: t * 2.0)(inputs)
+    )
+    model = tf_keras.Model(inputs, outputs)
+    model.compile(optimizer="adam", loss="mse")
+    model.save(str(tmp_path / "m"), save_format="tf")
+    data = (tmp_path / "m" / "keras_metadata.pb").read_bytes()
+    ours = _assert_same_bytes(data, pb.KerasSavedMetadata, saved_metadata_pb2.SavedMetadata)
+    assert isinstance(ours, pb.KerasSavedMetadata)
+    assert {n.identifier for n in ours.nodes} >= {"_tf_keras_network", "_tf_keras_layer"}
+    assert all(n.version.producer > 0 for n in ours.nodes)
 
 
 @pytest.mark.parametrize("name", ["tf2_module", "composite"])

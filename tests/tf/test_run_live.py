@@ -3,9 +3,14 @@
 * Every recorded ``saved_model_cli run`` case of the committed fixtures (TF1 classify/regress/
   predict over ``--input_examples``, multi-tag, ``.npy``/``.npz`` inputs, ``--outdir``, string and
   lookup-table inputs, a two-input keras model, the dtype zoo) gives the same standard output
-  with both backends.
-* A few runs are compared with a live ``saved_model_cli`` process on the same inputs: standard
-  output, and the bytes of the ``--outdir`` files.
+  with both backends: the same text, with numbers equal within a tolerance per output dtype
+  (``tests/support/run_output.py``) -- the recording was made on another CPU, and a numeric run
+  is not bit-reproducible across CPUs.
+* A few runs are compared with a live ``saved_model_cli`` process on the same machine and inputs:
+  with the session backend (saved_model_cli's own way) standard output and the ``--outdir`` files
+  are identical byte for byte; with ``auto`` (the signature function) within the tolerance.
+* A TF2 export that ``tf.saved_model.load`` cannot load runs with ``auto`` as saved_model_cli
+  runs it (the Session loader), with a note on stderr.
 * ``--input_examples`` serializes exactly what saved_model_cli's ``_create_example_string`` does.
 """
 
@@ -22,9 +27,12 @@ from typing import Any
 import numpy as np
 import pytest
 
+import smlite
 from smlite.cli import run as cli_run
+from smlite.run.backend import resolve_backend
 from smlite.run.examples import create_example
 from tests.support import samcli
+from tests.support.run_output import assert_arrays_close, assert_run_text_close, output_dtypes
 
 tf = pytest.importorskip("tensorflow")
 
@@ -50,6 +58,12 @@ def _case_argv(name: str, index: int, outdir: Path) -> tuple[samcli.Case, list[s
     return case, argv
 
 
+def _assert_same_run(name: str, argv: Sequence[str], actual: str, recorded: str) -> None:
+    """``actual`` prints the recorded run's text, numbers within the output dtypes' tolerance."""
+    dtypes = output_dtypes(samcli.model_dir(name), argv)
+    assert_run_text_close(actual, recorded, dtypes)
+
+
 def _find_case(name: str, *words: str) -> int:
     """Index of the recorded run case of ``name`` whose argv contains every one of ``words``."""
     for index, case in enumerate(samcli.load_cases(name, run=True)):
@@ -68,7 +82,7 @@ def test_recorded_run_cases(
     code, out, err = _smlite([*argv, "--backend", backend], capsys)
     if case.exit == 0:
         assert code == 0, err
-        assert out.replace(str(outdir), "{outdir}") == case.stdout
+        _assert_same_run(name, argv, out.replace(str(outdir), "{outdir}"), case.stdout)
         if "--outdir" in argv:
             saved = [line for line in out.splitlines() if line.startswith("Output ")]
             assert saved and all(Path(line.rsplit(" ", 1)[1]).is_file() for line in saved)
@@ -95,7 +109,7 @@ def test_numpy_constructors_give_the_literal_result(capsys: pytest.CaptureFixtur
     argv[i] = "x=np.array([[1, 2], [3, 4]], dtype='float64')"
     code, out, err = _smlite(argv, capsys)
     assert code == 0, err
-    assert out == case.stdout
+    _assert_same_run("tf1_multi_tag", argv, out, case.stdout)
 
 
 def test_json_output_matches_the_text(capsys: pytest.CaptureFixture[str]) -> None:
@@ -222,18 +236,31 @@ def test_same_as_live_saved_model_cli(
     name, argv = LIVE[key]
     model = samcli.model_dir(name)
     ours = tmp_path / "out"
-    code, out, err = _smlite(
-        ["run", "--dir", str(model), *_fill(argv, model, ours, live_dir), "--backend", backend],
-        capsys,
-    )
+    filled = _fill(argv, model, ours, live_dir)
+    code, out, err = _smlite(["run", "--dir", str(model), *filled, "--backend", backend], capsys)
     assert code == 0, err
     theirs = live_dir / f"samcli-{key}"
-    assert out.replace(str(ours), "{outdir}") == reference.stdout.replace(str(theirs), "{outdir}")
+    out = out.replace(str(ours), "{outdir}")
+    expected = reference.stdout.replace(str(theirs), "{outdir}")
+    # The same backend as saved_model_cli on the same machine: the same bits.  The signature
+    # function (auto on TF2 exports) may round differently on some CPUs.
+    with smlite.open(model) as sm:
+        has_object_graph = sm.meta_graph("serve").has_object_graph
+    exact = resolve_backend(backend, has_object_graph=has_object_graph) == "session"
+    if exact:
+        assert out == expected
+    else:
+        _assert_same_run(name, filled, out, expected)
     if "{outdir}" in argv:
         written = sorted(p.name for p in theirs.iterdir())
         assert sorted(p.name for p in ours.iterdir()) == written
         for file in written:
-            assert (ours / file).read_bytes() == (theirs / file).read_bytes(), file
+            if exact:
+                assert (ours / file).read_bytes() == (theirs / file).read_bytes(), file
+            else:
+                # Files this test wrote itself: string outputs are object arrays.
+                mine = np.load(ours / file, allow_pickle=True)
+                assert_arrays_close(mine, np.load(theirs / file, allow_pickle=True))
     if key == "keras_files_and_precedence":
         assert "the --input_exprs value is used" in err
 
@@ -267,7 +294,7 @@ def test_outdir_refuses_to_overwrite_then_overwrites(
     assert (tmp_path / "y.npy").read_bytes() == b"old"
     code, out, err = _smlite([*argv, "--overwrite"], capsys)
     assert code == 0, err
-    assert out.replace(str(tmp_path), "{outdir}") == case.stdout
+    _assert_same_run("tf1_multi_tag", argv, out.replace(str(tmp_path), "{outdir}"), case.stdout)
     np.testing.assert_array_equal(np.load(tmp_path / "y.npy"), [[-1.25]])
 
 
@@ -285,4 +312,39 @@ def test_standard_output_of_a_real_process_carries_only_results(tmp_path: Path) 
         check=False,
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
-    assert proc.stdout == case.stdout
+    _assert_same_run("tf1_multi_tag", argv, proc.stdout, case.stdout)
+
+
+# ---------------------------------------------------------------------------
+# A TF2 export that tf.saved_model.load cannot load (issue 12, item 6)
+# ---------------------------------------------------------------------------
+
+OPTIMIZER_SLOTS = samcli.FIXTURES / "derived" / "optimizer_slots"
+ADD_SLOT = "'_UserObject' object has no attribute 'add_slot'"
+
+
+def test_the_derived_fixture_fails_only_in_the_object_graph_loader() -> None:
+    """scripts/make_run_fallback_fixture.py: an optimizer TF 2.21 revives as a _UserObject."""
+    with pytest.raises(AttributeError, match=ADD_SLOT):
+        tf.saved_model.load(str(OPTIMIZER_SLOTS))
+    with tf.compat.v1.Session(graph=tf.Graph()) as sess:
+        tf.compat.v1.saved_model.load(sess, ["serve"], str(OPTIMIZER_SLOTS))
+
+
+def test_auto_runs_what_saved_model_cli_runs_when_the_function_loader_fails(
+    saved_model_cli: SavedModelCliRunner, capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = ["run", "--dir", str(OPTIMIZER_SLOTS), "--tag_set", "serve"]
+    argv += ["--signature_def", "serving_default", "--input_exprs", "x=[[1.0, 2.0], [0.5, -1.0]]"]
+    reference = saved_model_cli(argv)
+    assert reference.returncode == 0, reference.stderr[-3000:]
+    code, out, err = _smlite(argv, capsys)
+    assert code == 0, err
+    assert out == reference.stdout == "Result for output key y:\n[[-2.5 ]\n [ 2.75]]\n"
+    assert (
+        f"smlite: note: tf.saved_model.load could not load the model (AttributeError: {ADD_SLOT})"
+        in err
+    )
+    code, out, err = _smlite([*argv, "--backend", "function"], capsys)
+    assert code == 2 and out == ""
+    assert ADD_SLOT in err and "(try --backend session)" in err

@@ -27,10 +27,12 @@ import numpy as np
 import pytest
 
 from smlite import pb
-from smlite.model.functions import loaded_function_names, scan_library
+from smlite.model.functions import loaded_function_names
 from smlite.model.object_graph import object_graph
 from smlite.model.saved_model import SavedModel
-from smlite.model.structure import decode_structure, tf_repr, tf_str, type_name
+from smlite.model.structure import type_name
+from smlite.model.structure_decoder import decode_structure
+from smlite.render.tf_repr import tf_repr, tf_str
 from tests.support import samcli
 from tests.tf.conftest import quiet_tf_env
 
@@ -298,9 +300,7 @@ def test_loaded_function_names_are_tensorflows() -> None:
     for i, model in enumerate(models):
         with SavedModel.open(model) as sm:
             mg = sm.meta_graphs[0]
-            ours = loaded_function_names(
-                scan_library(mg.graph_bytes()), mg.header.meta_info_def.stripped_op_list
-            )
+            ours = loaded_function_names(mg.graph_index, mg.header.meta_info_def.stripped_op_list)
         theirs = loaded[model]
         assert set(ours) == set(theirs), model
         # Same base names; uids equal for the first (fresh-process) load, shifted by a constant
@@ -376,9 +376,7 @@ def test_loaded_function_names_with_control_flow(
     theirs = json.loads(proc.stdout.strip().splitlines()[-1])[str(model)]
     with SavedModel.open(model) as sm:
         mg = sm.meta_graphs[0]
-        ours = loaded_function_names(
-            scan_library(mg.graph_bytes()), mg.header.meta_info_def.stripped_op_list
-        )
+        ours = loaded_function_names(mg.graph_index, mg.header.meta_info_def.stripped_op_list)
     assert ours == theirs
     # And the whole of show --all, Concrete Functions included.
     from smlite.cli import run

@@ -1,15 +1,22 @@
 """The ``smlite`` command line: a thin Typer app over the library.
 
-This package is the only place that prints and chooses exit codes:
+This package is the only place that prints and chooses exit codes, all of
+them :class:`ExitCode` values:
 
 * 0 — success;
-* 1 — the command ran and found problems (``check``, ``scan``);
+* 1 — the command ran and found problems (``check``, ``scan``, ``variables
+  --verify``, ``fingerprint``, breaking changes for ``diff``);
 * 2 — smlite could not do what was asked (bad flags, missing or unreadable
   model, damaged file); the message goes to stderr, never a traceback.
 
-Each command lives in its own module with a ``register(app)`` function, so
-commands stay independent and import the library only when they run; a run
-registers only the command it was asked for (see :func:`build_app`).
+Each command lives in its own module with a ``register(app)`` function that
+adds exactly that command, so commands stay independent and import the
+library only when they run.  :data:`COMMANDS` lists them, one line each; a run
+registers only the command it was asked for (see :func:`build_app`), and a
+module that registers no command, or another name, raises
+:class:`CommandRegistryError` (``tests/core/test_cli_registry.py`` also
+fails for a command module left out of :data:`COMMANDS`).  Options that
+several commands share, and the output formats, are in :mod:`smlite.cli._options`.
 """
 
 from __future__ import annotations
@@ -18,32 +25,83 @@ import importlib
 import os
 import sys
 from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING
+from enum import IntEnum
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 if TYPE_CHECKING:
     from pathlib import Path
 
-EXIT_OK = 0
-EXIT_FINDINGS = 1
-EXIT_ERROR = 2
 
-#: Command name -> the module of smlite.cli that defines it, in --help order.
-_COMMANDS = {
-    "show": "show", "summary": "summary", "variables": "variables", "run": "run_signature",
-    "check": "check", "scan": "scan", "fingerprint": "fingerprint", "precommit": "precommit",
-}  # fmt: skip
+class ExitCode(IntEnum):
+    """The exit status of every smlite command."""
+
+    OK = 0
+    #: The command ran and found problems.
+    FINDINGS = 1
+    #: smlite could not do what was asked (message on stderr).
+    ERROR = 2
+    #: Stopped by the user (Ctrl-C), as a shell reports SIGINT.
+    INTERRUPTED = 130
 
 
-def _root(
-    version: bool = typer.Option(False, "--version", help="Print smlite's version and exit."),
-) -> None:
-    if version:
+class CommandRegistryError(RuntimeError):
+    """A command module does not register the command :data:`COMMANDS` names (a bug of smlite)."""
+
+
+#: Command name -> the module of smlite.cli that defines it, in --help order.  One line per
+#: command; the module's ``register(app)`` must add exactly the command of that name.
+COMMANDS: dict[str, str] = {
+    "show": "show",
+    "summary": "summary",
+    "variables": "variables",
+    "run": "run_signature",
+    "check": "check",
+    "scan": "scan",
+    "fingerprint": "fingerprint",
+    "diff": "diff",
+    "size": "size",
+    "report": "report",
+    "precommit": "precommit",
+}
+
+
+def _print_version(value: bool) -> None:
+    if value:
         from smlite import __version__
 
         typer.echo(f"smlite {__version__}")
-        raise typer.Exit(EXIT_OK)
+        raise typer.Exit(ExitCode.OK)
+
+
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            help="Print smlite's version and exit.",
+            is_eager=True,
+            expose_value=False,
+            callback=_print_version,
+        ),
+    ] = False,
+) -> None:
+    # Only --version, handled by its eager callback; the app's help text is Typer(help=...).
+    return
+
+
+def _register(app: typer.Typer, name: str) -> None:
+    """Import the module of command ``name`` and let it register; check that it did."""
+    module = importlib.import_module(f"smlite.cli.{COMMANDS[name]}")
+    before = len(app.registered_commands)
+    module.register(app)
+    added = [c.name for c in app.registered_commands[before:]]
+    if added != [name]:
+        raise CommandRegistryError(
+            f"smlite.cli.{COMMANDS[name]}.register added {added or 'no command'}; "
+            f"COMMANDS expects exactly [{name!r}]"
+        )
 
 
 def build_app(args: Sequence[str] = ()) -> typer.Typer:
@@ -68,9 +126,8 @@ def build_app(args: Sequence[str] = ()) -> typer.Typer:
     )
     app.callback()(_root)
     first = args[0] if args else None
-    modules = [_COMMANDS[first]] if first in _COMMANDS else list(_COMMANDS.values())
-    for name in modules:
-        importlib.import_module(f"smlite.cli.{name}").register(app)
+    for name in [first] if first in COMMANDS else COMMANDS:
+        _register(app, name)
     return app
 
 
@@ -104,6 +161,11 @@ def main(argv: Sequence[str] | None = None) -> None:
 
 def run(argv: Sequence[str] | None = None) -> int:
     """Run the CLI with ``argv`` and return the exit status instead of exiting."""
+    return int(_exit_status(list(sys.argv[1:] if argv is None else argv)))
+
+
+def _exit_status(args: list[str]) -> int:
+    """Run the app on ``args``: the one boundary where errors become messages and exit codes."""
     from smlite.errors import SmliteError
 
     try:
@@ -111,30 +173,29 @@ def run(argv: Sequence[str] | None = None) -> int:
     except ImportError:  # typer >= 0.2x vendors click as typer._click
         from typer._click.exceptions import ClickException
 
-    args = list(sys.argv[1:] if argv is None else argv)
     try:
         result = build_app(args)(args=args, prog_name="smlite", standalone_mode=False)
     except typer.Exit as e:
         return int(e.exit_code)
     except ClickException as e:
         e.show()
-        return EXIT_ERROR
+        return ExitCode.ERROR
     except typer.Abort:
         sys.stderr.write("smlite: aborted\n")
-        return 130
+        return ExitCode.INTERRUPTED
     except SmliteError as e:
         error(str(e))
-        return EXIT_ERROR
+        return ExitCode.ERROR
     except KeyboardInterrupt:
         sys.stderr.write("smlite: interrupted\n")
-        return 130
+        return ExitCode.INTERRUPTED
     except BrokenPipeError:
         # The reader of our output went away (e.g. `smlite show ... | head`).
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
-        return EXIT_OK
+        return ExitCode.OK
     except OSError as e:
         where = f"{e.filename}: " if e.filename else ""
         error(f"{where}{e.strerror or e}")
-        return EXIT_ERROR
-    return result if isinstance(result, int) else EXIT_OK
+        return ExitCode.ERROR
+    return result if isinstance(result, int) else ExitCode.OK

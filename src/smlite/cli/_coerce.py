@@ -22,8 +22,13 @@ from typing import Any
 _INT = re.compile(r"[+-]?[0-9]{1,18}")
 
 
-def install() -> None:
-    """Wrap Typer's runtime-coercion builder once; a no-op if Typer's internals moved."""
+def install() -> bool:
+    """Wrap Typer's runtime-coercion builder once; True when the fast path is in place.
+
+    False (and nothing changed) when Typer's internals moved: pyproject.toml pins
+    the Typer releases this is tested on, and tests/core/test_cli_startup.py fails
+    on a release where it would silently not be installed.
+    """
     try:
         from typer import _coercion, core
         from typer._param_types import coerce_cli_choice
@@ -31,9 +36,9 @@ def install() -> None:
         original = core.build_runtime_param
         base = _coercion.RuntimeParam
     except (ImportError, AttributeError):
-        return
+        return False
     if getattr(original, "_smlite_fast", False):
-        return
+        return True
 
     class _FastParam(base):  # type: ignore[misc,valid-type]
         """Accepts values it can check exactly; defers everything else to Typer."""
@@ -67,6 +72,7 @@ def install() -> None:
 
     build._smlite_fast = True  # type: ignore[attr-defined]
     core.build_runtime_param = build
+    return True
 
 
 _NO = object()

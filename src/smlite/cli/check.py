@@ -9,23 +9,27 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Sequence
-from enum import Enum
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+
+from smlite.cli import ExitCode, refuse_write_inside
+from smlite.cli._options import (
+    ConfigOption,
+    FastOption,
+    FindingsFormat,
+    FindingsFormatOption,
+    OpsFromOption,
+    OutputFileOption,
+    StrictOption,
+    write_output,
+)
 
 if TYPE_CHECKING:
     from smlite.model.checks import ModelReport, Progress
 
-__all__ = ["FindingsFormat", "check", "register", "run_checks", "write_reports"]
-
-
-class FindingsFormat(str, Enum):
-    text = "text"
-    json = "json"
-    sarif = "sarif"
-
+__all__ = ["check", "register", "run_checks", "write_reports"]
 
 _HELP = (
     "Validate SavedModels (or TF Serving base directories): files, signatures, variables, "
@@ -35,52 +39,28 @@ _HELP = (
     "status: 0 no errors, 1 errors (warnings too with --strict), 2 smlite could not run."
 )
 
-FORMAT_OPTION = typer.Option(
-    FindingsFormat.text, "--format", help="text, json, or sarif (SARIF 2.1.0 for code scanning)."
-)
-OUTPUT_OPTION = typer.Option(
-    None,
-    "--output",
-    "-o",
-    metavar="FILE",
-    show_default=False,
-    help="Write the report to FILE instead of stdout.",
-)
-STRICT_OPTION = typer.Option(False, "--strict", help="Warnings fail too (exit status 1).")
-CONFIG_OPTION = typer.Option(
-    None,
-    "--config",
-    metavar="FILE",
-    show_default=False,
-    help="Policy file (a pyproject.toml with [tool.smlite], or a TOML file of the same keys).",
-)
-OPS_FROM_OPTION = typer.Option(
-    None,
-    "--ops-from",
-    metavar="FILE",
-    show_default=False,
-    help="Op names the serving runtime registers, one per line (default: TensorFlow 2.21's).",
-)
-
 
 def register(app: typer.Typer) -> None:
     app.command("check", help=_HELP)(check)
 
 
 def check(
-    paths: list[str] = typer.Argument(  # noqa: B008 (Typer declares parameters this way)
-        ..., metavar="PATH...", help="Model or base directories."
-    ),
-    format_: FindingsFormat = FORMAT_OPTION,
-    output: str | None = OUTPUT_OPTION,
-    strict: bool = STRICT_OPTION,
-    fast: bool = typer.Option(False, "--fast", help="Skip the checksums of variable data."),
-    config: str | None = CONFIG_OPTION,
-    ops_from: str | None = OPS_FROM_OPTION,
-    progress: bool = typer.Option(
-        True, "--progress/--no-progress", help="Progress bar while verifying variables (on a tty)."
-    ),
-) -> int:
+    paths: Annotated[
+        list[str], typer.Argument(metavar="PATH...", help="Model or base directories.")
+    ],
+    format_: FindingsFormatOption = FindingsFormat.text,
+    output: OutputFileOption = None,
+    strict: StrictOption = False,
+    fast: FastOption = False,
+    config: ConfigOption = None,
+    ops_from: OpsFromOption = None,
+    progress: Annotated[
+        bool,
+        typer.Option(
+            "--progress/--no-progress", help="Progress bar while verifying variables (on a tty)."
+        ),
+    ] = True,
+) -> ExitCode:
     reports = run_checks(
         paths, config=config, ops_from=ops_from, fast=fast, ops_only=False, progress=progress
     )
@@ -163,26 +143,17 @@ def write_reports(
     output: str | None,
     strict: bool,
     kind: str,
-) -> int:
+) -> ExitCode:
     from smlite import __version__
     from smlite.render.json_doc import dumps
 
     base = Path.cwd()
     if output is not None:
-        from smlite.cli import refuse_write_inside
-
         refuse_write_inside(Path(output), (f for r in reports for f in (r.path, r.model_dir)))
     if format_ is FindingsFormat.text:
-        from rich.console import Console
-
         from smlite.render.findings import findings_renderable
 
-        renderable = findings_renderable(reports, strict=strict, base=base)
-        if output is None:
-            Console(highlight=False, soft_wrap=True).print(renderable)
-        else:
-            with open(output, "w", encoding="utf-8") as f:
-                Console(file=f, highlight=False, soft_wrap=True, no_color=True).print(renderable)
+        write_output(findings_renderable(reports, strict=strict, base=base), output)
     else:
         from smlite.render.findings import check_document, sarif_document
 
@@ -191,10 +162,5 @@ def write_reports(
             if format_ is FindingsFormat.json
             else sarif_document(reports, tool_version=__version__, base=base)
         )
-        text = dumps(doc)
-        if output is None:
-            sys.stdout.write(text)
-        else:
-            with open(output, "w", encoding="utf-8") as f:
-                f.write(text)
-    return 1 if any(r.failed(strict=strict) for r in reports) else 0
+        write_output(dumps(doc), output)
+    return ExitCode.FINDINGS if any(r.failed(strict=strict) for r in reports) else ExitCode.OK

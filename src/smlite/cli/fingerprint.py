@@ -1,29 +1,28 @@
 """``smlite fingerprint``: recompute the hashes of ``fingerprint.pb`` and compare.
 
-Exit status: 0 when every stored hash is recomputed exactly (or the model has
-no ``fingerprint.pb``, in which case the values TensorFlow would write are
-shown), 1 when a stored hash differs, 2 when the model cannot be read.
+Exit status: 0 when every stored hash is what the writing TensorFlow release
+would have stored (or the model has no ``fingerprint.pb``, in which case the
+values TensorFlow would write are shown, or its hashes cannot be compared),
+1 when a stored hash differs, 2 when the model cannot be read.
 """
 
 from __future__ import annotations
 
 import sys
-from enum import Enum
+from typing import Annotated
 
 import typer
 
-__all__ = ["register"]
+from smlite.cli import ExitCode
+from smlite.cli._options import OutputFormat, ServingVersionOption
 
-
-class _Format(str, Enum):
-    text = "text"
-    json = "json"
-
+__all__ = ["fingerprint", "register"]
 
 _HELP = (
     "Recompute a SavedModel's fingerprint (fingerprint.pb) and compare it with the stored one.\n\n"
     "Shows every hash TensorFlow stores (saved_model_checksum, graph_def_program_hash, "
-    "signature_def_hash, saved_object_graph_hash, checkpoint_hash), stored and recomputed, and "
+    "signature_def_hash, saved_object_graph_hash, checkpoint_hash), stored and recomputed with "
+    "the formula of the TensorFlow release that wrote the model, which algorithm matched, and "
     "the singleprint.  Models without fingerprint.pb (TF1 exports) get the values TensorFlow "
     "2.21 would write.  Exit status 1 when a stored hash differs."
 )
@@ -34,16 +33,12 @@ def register(app: typer.Typer) -> None:
 
 
 def fingerprint(
-    path: str = typer.Argument(..., metavar="PATH", help="SavedModel directory."),
-    version: int | None = typer.Option(
-        None,
-        "--version",
-        metavar="N",
-        show_default=False,
-        help="For a TF Serving base path: the version to read (default: the highest).",
-    ),
-    format_: _Format = typer.Option(_Format.text, "--format", help="text or json."),  # noqa: B008
-) -> int:
+    path: Annotated[str, typer.Argument(metavar="PATH", help="SavedModel directory.")],
+    version: ServingVersionOption = None,
+    format_: Annotated[
+        OutputFormat, typer.Option("--format", help="text or json.")
+    ] = OutputFormat.text,
+) -> ExitCode:
     from pathlib import Path
 
     import smlite
@@ -53,7 +48,7 @@ def fingerprint(
     with smlite.open(path, version=version) as sm:
         fp = compute(sm)
         shown = Path(path) if sm.serving is None else sm.path
-    if format_ is _Format.json:
+    if format_ is OutputFormat.json:
         from smlite.render.fingerprint import fingerprint_document
 
         sys.stdout.write(dumps(fingerprint_document(fp, shown_path=shown)))
@@ -63,4 +58,4 @@ def fingerprint(
         from smlite.render.fingerprint import fingerprint_renderable
 
         Console(highlight=False, soft_wrap=True).print(fingerprint_renderable(fp, shown_path=shown))
-    return 1 if fp.mismatches else 0
+    return ExitCode.FINDINGS if fp.status == "mismatch" else ExitCode.OK

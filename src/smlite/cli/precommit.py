@@ -10,16 +10,19 @@ audit (``smlite scan``).
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import typer
 
-from smlite.cli.check import (
-    CONFIG_OPTION,
-    OPS_FROM_OPTION,
-    STRICT_OPTION,
+from smlite.cli import ExitCode
+from smlite.cli._options import (
+    ConfigOption,
+    FastOption,
     FindingsFormat,
-    run_checks,
-    write_reports,
+    OpsFromOption,
+    StrictOption,
 )
+from smlite.cli.check import run_checks, write_reports
 
 __all__ = ["model_roots", "precommit", "register"]
 
@@ -43,20 +46,20 @@ def model_roots(files: list[str]) -> list[str]:
 
 
 def precommit(
-    files: list[str] = typer.Argument(  # noqa: B008 (Typer declares parameters this way)
-        None, metavar="[FILE...]", show_default=False
-    ),
-    scan: bool = typer.Option(False, "--scan", help="Only the op audit (smlite scan)."),
-    strict: bool = STRICT_OPTION,
-    fast: bool = typer.Option(False, "--fast", help="Skip the checksums of variable data."),
-    config: str | None = CONFIG_OPTION,
-    ops_from: str | None = OPS_FROM_OPTION,
-) -> int:
+    files: Annotated[
+        list[str] | None, typer.Argument(metavar="[FILE...]", show_default=False)
+    ] = None,
+    scan: Annotated[bool, typer.Option("--scan", help="Only the op audit (smlite scan).")] = False,
+    strict: StrictOption = False,
+    fast: FastOption = False,
+    config: ConfigOption = None,
+    ops_from: OpsFromOption = None,
+) -> ExitCode:
     import os
 
     roots = [r for r in model_roots(files or []) if os.path.isdir(r)]
     if not roots:
-        return 0
+        return ExitCode.OK
     reports = run_checks(
         roots,
         config=config,

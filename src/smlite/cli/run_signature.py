@@ -18,12 +18,20 @@ from __future__ import annotations
 
 import sys
 from enum import Enum
+from typing import Annotated
 
 import typer
 
-from smlite.cli.show import OutputFormat, model_argument
+from smlite.cli import ExitCode
+from smlite.cli._options import (
+    ModelDirOption,
+    ModelPathArgument,
+    OutputFormat,
+    ServingVersionOption,
+)
+from smlite.cli.show import model_argument
 
-__all__ = ["BackendChoice", "register", "run"]
+__all__ = ["BackendChoice", "register", "run_signature"]
 
 _HELP = (
     "Run a signature on inputs with TensorFlow, as `saved_model_cli run` does (needs "
@@ -45,99 +53,102 @@ class BackendChoice(str, Enum):
 
 
 def register(app: typer.Typer) -> None:
-    app.command("run", help=_HELP)(run)
+    app.command("run", help=_HELP)(run_signature)
 
 
-def run(
-    path: str | None = typer.Argument(
-        None, metavar="[PATH]", help="SavedModel directory (same as --dir).", show_default=False
-    ),
-    dir_: str | None = typer.Option(
-        None,
-        "--dir",
-        metavar="DIR",
-        help="Directory containing the SavedModel (or a TF Serving base path).",
-        show_default=False,
-    ),
-    tag_set: str | None = typer.Option(
-        None,
-        "--tag_set",
-        "--tag-set",
-        metavar="TAGS",
-        help="Comma-separated tags of the meta graph to load, e.g. 'serve' or 'serve,gpu' "
-        "(default: the model's only meta graph).",
-        show_default=False,
-    ),
-    signature_def: str = typer.Option(
-        "serving_default",
-        "--signature_def",
-        "--signature-def",
-        metavar="KEY",
-        help="The SignatureDef key to run.",
-    ),
-    inputs: str = typer.Option(
-        "",
-        "--inputs",
-        metavar="SPEC",
-        help="'<key>=<file.npy>' or '<key>=<file.npz>\\[<name>]', separated by ';'.",
-        show_default=False,
-    ),
-    input_exprs: str = typer.Option(
-        "",
-        "--input_exprs",
-        "--input-exprs",
-        metavar="SPEC",
-        help="'<key>=<expression>' separated by ';': a Python literal or one of np.array, "
-        "np.asarray, np.zeros, np.ones, np.full, np.arange, np.linspace, np.eye with literal "
-        "arguments and an optional dtype.",
-        show_default=False,
-    ),
-    input_examples: str = typer.Option(
-        "",
-        "--input_examples",
-        "--input-examples",
-        metavar="SPEC",
-        help="'<key>=[{<feature>: [<values>], ...}, ...]' separated by ';': serialized "
-        "tf.train.Example inputs.",
-        show_default=False,
-    ),
-    outdir: str | None = typer.Option(
-        None,
-        "--outdir",
-        metavar="DIR",
-        help="Also save each output as <DIR>/<output key>.npy.",
-        show_default=False,
-    ),
-    overwrite: bool = typer.Option(
-        False, "--overwrite", help="Overwrite existing output files under --outdir."
-    ),
-    allow_pickle: bool = typer.Option(
-        False,
-        "--allow-pickle",
-        "--allow_pickle",
-        help="Allow --inputs files that need unpickling (pickles, object arrays). Unpickling "
-        "can run arbitrary code: only for files you trust.",
-    ),
-    version: int | None = typer.Option(
-        None,
-        "--version",
-        metavar="N",
-        help="For a TF Serving base path: the version to run (default: the highest).",
-        show_default=False,
-    ),
-    backend: BackendChoice = typer.Option(  # noqa: B008
-        BackendChoice.auto,
-        "--backend",
-        help="session: a TF1 Session and the SavedModel loader (saved_model_cli's way); "
-        "function: tf.saved_model.load and the signature function; auto: function for TF2 "
-        "exports, session otherwise.",
-    ),
-    format_: OutputFormat = typer.Option(  # noqa: B008
-        OutputFormat.text,
-        "--format",
-        help="Output format: saved_model_cli's text, or a JSON document.",
-    ),
-) -> int:
+def run_signature(
+    path: ModelPathArgument = None,
+    dir_: ModelDirOption = None,
+    tag_set: Annotated[
+        str | None,
+        typer.Option(
+            "--tag_set",
+            "--tag-set",
+            metavar="TAGS",
+            help="Comma-separated tags of the meta graph to load, e.g. 'serve' or 'serve,gpu' "
+            "(default: the model's only meta graph).",
+            show_default=False,
+        ),
+    ] = None,
+    signature_def: Annotated[
+        str,
+        typer.Option(
+            "--signature_def",
+            "--signature-def",
+            metavar="KEY",
+            help="The SignatureDef key to run.",
+        ),
+    ] = "serving_default",
+    inputs: Annotated[
+        str,
+        typer.Option(
+            "--inputs",
+            metavar="SPEC",
+            help="'<key>=<file.npy>' or '<key>=<file.npz>\\[<name>]', separated by ';'.",
+            show_default=False,
+        ),
+    ] = "",
+    input_exprs: Annotated[
+        str,
+        typer.Option(
+            "--input_exprs",
+            "--input-exprs",
+            metavar="SPEC",
+            help="'<key>=<expression>' separated by ';': a Python literal or one of np.array, "
+            "np.asarray, np.zeros, np.ones, np.full, np.arange, np.linspace, np.eye with literal "
+            "arguments and an optional dtype.",
+            show_default=False,
+        ),
+    ] = "",
+    input_examples: Annotated[
+        str,
+        typer.Option(
+            "--input_examples",
+            "--input-examples",
+            metavar="SPEC",
+            help="'<key>=[{<feature>: [<values>], ...}, ...]' separated by ';': serialized "
+            "tf.train.Example inputs.",
+            show_default=False,
+        ),
+    ] = "",
+    outdir: Annotated[
+        str | None,
+        typer.Option(
+            "--outdir",
+            metavar="DIR",
+            help="Also save each output as <DIR>/<output key>.npy.",
+            show_default=False,
+        ),
+    ] = None,
+    overwrite: Annotated[
+        bool,
+        typer.Option("--overwrite", help="Overwrite existing output files under --outdir."),
+    ] = False,
+    allow_pickle: Annotated[
+        bool,
+        typer.Option(
+            "--allow-pickle",
+            "--allow_pickle",
+            help="Allow --inputs files that need unpickling (pickles, object arrays). Unpickling "
+            "can run arbitrary code: only for files you trust.",
+        ),
+    ] = False,
+    version: ServingVersionOption = None,
+    backend: Annotated[
+        BackendChoice,
+        typer.Option(
+            "--backend",
+            help="session: a TF1 Session and the SavedModel loader (saved_model_cli's way); "
+            "function: tf.saved_model.load and the signature function; auto: function for TF2 "
+            "exports (session when tf.saved_model.load cannot load the model, with a note on "
+            "stderr), session otherwise.",
+        ),
+    ] = BackendChoice.auto,
+    format_: Annotated[
+        OutputFormat,
+        typer.Option("--format", help="Output format: saved_model_cli's text, or a JSON document."),
+    ] = OutputFormat.text,
+) -> ExitCode:
     from smlite.render.escape import escape_text
     from smlite.run import execute, plan_output_files, prepare, save_outputs
 
@@ -165,6 +176,8 @@ def run(
             outdir, plan.signature.outputs, overwrite=overwrite, model_dir=plan.model_dir
         )
     result = execute(plan)
+    for note in result.notes:
+        sys.stderr.write(f"smlite: note: {escape_text(note)}\n")
     if files:
         save_outputs(result.outputs, files, overwrite=overwrite)
     if format_ is OutputFormat.json:
@@ -175,7 +188,7 @@ def run(
             model_path=str(plan.model_dir),
             tags=plan.tags,
             signature_def=plan.signature.key,
-            backend=plan.backend,
+            backend=result.backend,
             outputs=result.outputs,
             dtypes={k: info.dtype for k, info in plan.signature.outputs.items()},
             saved=files,
@@ -185,4 +198,4 @@ def run(
         from smlite.render.run import run_text
 
         sys.stdout.write(run_text(result.outputs, files))
-    return 0
+    return ExitCode.OK

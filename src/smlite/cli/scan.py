@@ -15,19 +15,20 @@ Two modes:
 from __future__ import annotations
 
 import sys
+from typing import Annotated
 
 import typer
 
-from smlite.cli.check import (
-    CONFIG_OPTION,
-    FORMAT_OPTION,
-    OPS_FROM_OPTION,
-    OUTPUT_OPTION,
-    STRICT_OPTION,
+from smlite.cli import ExitCode
+from smlite.cli._options import (
+    ConfigOption,
     FindingsFormat,
-    run_checks,
-    write_reports,
+    FindingsFormatOption,
+    OpsFromOption,
+    OutputFileOption,
+    StrictOption,
 )
+from smlite.cli.check import run_checks, write_reports
 
 __all__ = ["register", "scan"]
 
@@ -46,36 +47,44 @@ def register(app: typer.Typer) -> None:
 
 
 def scan(
-    paths: list[str] = typer.Argument(  # noqa: B008 (Typer declares parameters this way)
-        None, metavar="[PATH...]", show_default=False, help="Model or base directories."
-    ),
-    dir_: str | None = typer.Option(
-        None,
-        "--dir",
-        metavar="DIR",
-        show_default=False,
-        help="saved_model_cli-compatible mode: the SavedModel directory to scan.",
-    ),
-    tag_set: str | None = typer.Option(
-        None,
-        "--tag_set",
-        metavar="TAGS",
-        show_default=False,
-        help="With --dir: the meta graph to scan (default: all).",
-    ),
-    op_denylist: str | None = typer.Option(
-        None,
-        "--op_denylist",
-        metavar="OPS",
-        show_default=False,
-        help="With --dir: comma-separated ops to look for (default: ReadFile,WriteFile,PrintV2).",
-    ),
-    format_: FindingsFormat = FORMAT_OPTION,
-    output: str | None = OUTPUT_OPTION,
-    strict: bool = STRICT_OPTION,
-    config: str | None = CONFIG_OPTION,
-    ops_from: str | None = OPS_FROM_OPTION,
-) -> int:
+    paths: Annotated[
+        list[str] | None,
+        typer.Argument(metavar="[PATH...]", show_default=False, help="Model or base directories."),
+    ] = None,
+    dir_: Annotated[
+        str | None,
+        typer.Option(
+            "--dir",
+            metavar="DIR",
+            show_default=False,
+            help="saved_model_cli-compatible mode: the SavedModel directory to scan.",
+        ),
+    ] = None,
+    tag_set: Annotated[
+        str | None,
+        typer.Option(
+            "--tag_set",
+            metavar="TAGS",
+            show_default=False,
+            help="With --dir: the meta graph to scan (default: all).",
+        ),
+    ] = None,
+    op_denylist: Annotated[
+        str | None,
+        typer.Option(
+            "--op_denylist",
+            metavar="OPS",
+            show_default=False,
+            help="With --dir: comma-separated ops to look for "
+            "(default: ReadFile,WriteFile,PrintV2).",
+        ),
+    ] = None,
+    format_: FindingsFormatOption = FindingsFormat.text,
+    output: OutputFileOption = None,
+    strict: StrictOption = False,
+    config: ConfigOption = None,
+    ops_from: OpsFromOption = None,
+) -> ExitCode:
     from smlite.errors import SmliteError
 
     if dir_ is not None:
@@ -85,7 +94,7 @@ def scan(
             raise SmliteError(
                 "--dir prints saved_model_cli's text; for JSON or SARIF give the model as PATH"
             )
-        return _compatible(dir_, tag_set, op_denylist)
+        return _denylist_scan(dir_, tag_set, op_denylist)
     if tag_set is not None or op_denylist is not None:
         raise SmliteError("--tag_set and --op_denylist belong to the --dir mode")
     if not paths:
@@ -96,9 +105,9 @@ def scan(
     return write_reports(reports, format_=format_, output=output, strict=strict, kind="scan")
 
 
-def _compatible(directory: str, tag_set: str | None, op_denylist: str | None) -> int:
+def _denylist_scan(directory: str, tag_set: str | None, op_denylist: str | None) -> ExitCode:
+    """``saved_model_cli scan``: which meta graphs use a denylisted op."""
     import smlite
-    from smlite.errors import SmliteError
     from smlite.model.scan import DEFAULT_DENYLIST
     from smlite.render.escape import escape
 
@@ -112,13 +121,9 @@ def _compatible(directory: str, tag_set: str | None, op_denylist: str | None) ->
             from smlite.render.cli_text import serving_notice
 
             sys.stderr.write(serving_notice(sm.serving))
-        if tag_set:
-            tags = [t.strip() for t in tag_set.split(",") if t.strip()]
-            if not tags:
-                raise SmliteError("--tag_set must contain at least one non-empty tag")
-            metas = [sm.meta_graph(",".join(tags))]
-        else:
-            metas = list(sm.meta_graphs)
+        # saved_model_cli scans every meta graph when --tag_set is empty or not given
+        # (the empty tag-set among them).
+        metas = [sm.meta_graph(tag_set)] if tag_set else list(sm.meta_graphs)
         found_any = False
         out = sys.stdout
         for mg in metas:
@@ -135,7 +140,7 @@ def _compatible(directory: str, tag_set: str | None, op_denylist: str | None) ->
                     f"MetaGraph with tag set {escape(tags_repr)} does not contain the default "
                     f"denylisted ops: {_set_repr(denylist)}\n"
                 )
-    return 1 if found_any else 0
+    return ExitCode.FINDINGS if found_any else ExitCode.OK
 
 
 def _set_repr(items: frozenset[str]) -> str:

@@ -18,22 +18,22 @@ signatures come from the meta graph headers, ``--list_ops`` from a wire scan.
 from __future__ import annotations
 
 import sys
-from enum import Enum
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from smlite.cli import ExitCode
+from smlite.cli._options import (
+    ModelDirOption,
+    ModelPathArgument,
+    OutputFormat,
+    ServingVersionOption,
+)
+
 if TYPE_CHECKING:
     from smlite.model.saved_model import MetaGraph, SavedModel
 
-__all__ = ["OutputFormat", "find_meta_graph", "model_argument", "register", "show"]
-
-
-class OutputFormat(str, Enum):
-    """``--format``: the text a command prints, or its JSON document."""
-
-    text = "text"
-    json = "json"
+__all__ = ["find_meta_graph", "model_argument", "register", "show"]
 
 
 _HELP = (
@@ -49,21 +49,8 @@ def register(app: typer.Typer) -> None:
 
 
 def show(
-    path: Annotated[
-        str | None,
-        typer.Argument(
-            metavar="PATH", help="SavedModel directory (same as --dir).", show_default=False
-        ),
-    ] = None,
-    dir_: Annotated[
-        str | None,
-        typer.Option(
-            "--dir",
-            metavar="DIR",
-            help="Directory containing the SavedModel (or a TF Serving base path).",
-            show_default=False,
-        ),
-    ] = None,
+    path: ModelPathArgument = None,
+    dir_: ModelDirOption = None,
     tag_set: Annotated[
         str | None,
         typer.Option(
@@ -89,20 +76,12 @@ def show(
         bool,
         typer.Option("--list_ops/--nolist_ops", help="Show the ops of the --tag_set meta graph."),
     ] = False,
-    version: Annotated[
-        int | None,
-        typer.Option(
-            "--version",
-            metavar="N",
-            help="For a TF Serving base path: the version to read (default: the highest).",
-            show_default=False,
-        ),
-    ] = None,
+    version: ServingVersionOption = None,
     format_: Annotated[
         OutputFormat,
         typer.Option("--format", help="Output format: saved_model_cli's text, or JSON."),
     ] = OutputFormat.text,
-) -> int:
+) -> ExitCode:
     import smlite
     from smlite.render.cli_text import serving_notice
 
@@ -113,7 +92,7 @@ def show(
             _show_json(sm, tag_set, signature_def, all_, list_ops, version)
         else:
             _show_text(sm, tag_set, signature_def, all_, list_ops)
-    return 0
+    return ExitCode.OK
 
 
 def model_argument(path: str | None, dir_: str | None) -> str:
@@ -134,40 +113,13 @@ def model_argument(path: str | None, dir_: str | None) -> str:
 def find_meta_graph(sm: SavedModel, tag_set: str, *, strip: bool) -> MetaGraph:
     """The meta graph ``--tag_set`` names, matched as saved_model_cli matches it.
 
-    The tag-set is split at commas and empty tags are dropped.  saved_model_cli
-    also strips spaces around tags for ``--list_ops`` and ``--signature_def``
-    (``strip=True``) but not when listing signature keys, where
-    ``'serve, gpu'`` therefore names no meta graph; smlite does the same.
+    The tag-set is read by :func:`smlite.model.saved_model.parse_tag_set`
+    (``''`` is the empty tag-set of a TF-Hub module).  saved_model_cli strips
+    spaces around tags for ``--list_ops`` and ``--signature_def``
+    (``strip=True``) but not when listing signature keys, where ``'serve, gpu'``
+    therefore names no meta graph; smlite does the same.
     """
-    from smlite.errors import SmliteError, TagSetNotFoundError
-
-    pieces = tag_set.split(",")
-    if strip:
-        wanted = frozenset(t.strip() for t in pieces if t.strip())
-        if not wanted:
-            choices = ", ".join(repr(c) for c in _tag_set_choices(sm)) or "(none)"
-            raise SmliteError(
-                f"--tag_set {tag_set!r} names no tag; give a comma-separated tag-set, "
-                f"one of: {choices}",
-                path=sm.path,
-            )
-    else:
-        wanted = frozenset(t for t in pieces if t)
-    for mg in sm.meta_graphs:
-        if mg.tag_set == wanted:
-            return mg
-    hint = ""
-    stripped = frozenset(t.strip() for t in pieces if t.strip())
-    if not strip and stripped != wanted and any(mg.tag_set == stripped for mg in sm.meta_graphs):
-        hint = (
-            "Tags are matched as typed when listing signature keys (as saved_model_cli "
-            f"does); without the spaces: {','.join(sorted(stripped))!r}"
-        )
-    raise TagSetNotFoundError(tag_set, _tag_set_choices(sm), path=sm.path, hint=hint)
-
-
-def _tag_set_choices(sm: SavedModel) -> list[str]:
-    return sorted(",".join(sorted(mg.tag_set)) for mg in sm.meta_graphs)
+    return sm.meta_graph(tag_set, strip=strip)
 
 
 def _show_text(

@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from smlite.cli.show import OutputFormat
+from smlite.cli import ExitCode
+from smlite.cli._options import OutputFormat, ServingVersionOption
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -33,20 +34,12 @@ def summary(
     path: Annotated[
         str, typer.Argument(metavar="PATH", help="SavedModel directory or TF Serving base path.")
     ],
-    version: Annotated[
-        int | None,
-        typer.Option(
-            "--version",
-            metavar="N",
-            help="For a TF Serving base path: the version to read (default: the highest).",
-            show_default=False,
-        ),
-    ] = None,
+    version: ServingVersionOption = None,
     format_: Annotated[
         OutputFormat,
         typer.Option("--format", help="Output format: a rich overview, or a JSON document."),
     ] = OutputFormat.text,
-) -> int:
+) -> ExitCode:
     import smlite
     from smlite.render.cli_text import serving_notice
 
@@ -62,7 +55,7 @@ def summary(
             from smlite.render.summary import summary_renderable
 
             _console().print(summary_renderable(sm, disk))
-    return 0
+    return ExitCode.OK
 
 
 _PIPE_WIDTH = 1000

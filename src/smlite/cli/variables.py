@@ -7,9 +7,12 @@ import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+
+from smlite.cli import ExitCode, refuse_write_inside
+from smlite.cli._options import OutputFormat, ServingVersionOption
 
 if TYPE_CHECKING:
     import numpy as np
@@ -41,86 +44,95 @@ def register(app: typer.Typer) -> None:
 
 
 def variables(
-    path: str = typer.Argument(
-        ..., metavar="PATH", help="SavedModel directory, serving base path or checkpoint prefix."
-    ),
-    patterns: list[str] = typer.Option(  # noqa: B008
-        [],
-        "--filter",
-        "-k",
-        metavar="GLOB",
-        help="Keep variables whose key, object path or name matches GLOB (repeatable).",
-        show_default=False,
-    ),
-    trainable: bool = typer.Option(False, "--trainable", help="Only trainable variables."),
-    non_trainable: bool = typer.Option(
-        False, "--non-trainable", help="Only variables known not to be trainable."
-    ),
-    keys: bool = typer.Option(
-        False, "--keys", help="Show checkpoint keys instead of object paths."
-    ),
-    output_format: str = typer.Option(
-        "text", "--format", metavar="FORMAT", help="Output format: text or json."
-    ),
-    verify: bool = typer.Option(
-        False, "--verify", help="Read the selected variables and check their checksums."
-    ),
-    dump: str | None = typer.Option(
-        None,
-        "--dump",
-        metavar="KEY",
-        help="Write the value of one variable (key, object path or name) to -o, or print it.",
-        show_default=False,
-    ),
-    output: str | None = typer.Option(
-        None,
-        "--output",
-        "-o",
-        metavar="FILE",
-        help="Where --dump writes (.npy).",
-        show_default=False,
-    ),
-    export: str | None = typer.Option(
-        None,
-        "--export",
-        metavar="FILE",
-        help="Write the selected variables to FILE (.npz or .safetensors), by checkpoint key.",
-        show_default=False,
-    ),
-    overwrite: bool = typer.Option(False, "--overwrite", help="Replace existing output files."),
-    version: int | None = typer.Option(
-        None,
-        "--version",
-        metavar="N",
-        help="For a TF Serving base path: the version to read (default: the highest).",
-        show_default=False,
-    ),
-) -> int:
-    from smlite.cli import EXIT_FINDINGS, EXIT_OK
+    path: Annotated[
+        str,
+        typer.Argument(
+            metavar="PATH", help="SavedModel directory, serving base path or checkpoint prefix."
+        ),
+    ],
+    patterns: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--filter",
+            "-k",
+            metavar="GLOB",
+            help="Keep variables whose key, object path or name matches GLOB (repeatable).",
+            show_default=False,
+        ),
+    ] = None,
+    trainable: Annotated[
+        bool, typer.Option("--trainable", help="Only trainable variables.")
+    ] = False,
+    non_trainable: Annotated[
+        bool, typer.Option("--non-trainable", help="Only variables known not to be trainable.")
+    ] = False,
+    keys: Annotated[
+        bool, typer.Option("--keys", help="Show checkpoint keys instead of object paths.")
+    ] = False,
+    format_: Annotated[
+        OutputFormat, typer.Option("--format", help="Output format: text or json.")
+    ] = OutputFormat.text,
+    verify: Annotated[
+        bool,
+        typer.Option("--verify", help="Read the selected variables and check their checksums."),
+    ] = False,
+    dump: Annotated[
+        str | None,
+        typer.Option(
+            "--dump",
+            metavar="KEY",
+            help="Write the value of one variable (key, object path or name) to -o, or print it.",
+            show_default=False,
+        ),
+    ] = None,
+    output: Annotated[
+        str | None,
+        typer.Option(
+            "--output",
+            "-o",
+            metavar="FILE",
+            help="Where --dump writes (.npy).",
+            show_default=False,
+        ),
+    ] = None,
+    export: Annotated[
+        str | None,
+        typer.Option(
+            "--export",
+            metavar="FILE",
+            help="Write the selected variables to FILE (.npz or .safetensors), by checkpoint key.",
+            show_default=False,
+        ),
+    ] = None,
+    overwrite: Annotated[
+        bool, typer.Option("--overwrite", help="Replace existing output files.")
+    ] = False,
+    version: ServingVersionOption = None,
+) -> ExitCode:
     from smlite.errors import SmliteError
     from smlite.model.variables import open_variables
 
-    if output_format not in ("text", "json"):
-        raise SmliteError(f"--format must be 'text' or 'json', not {output_format!r}")
     if trainable and non_trainable:
         raise SmliteError("give at most one of --trainable and --non-trainable")
     if output is not None and dump is None:
         raise SmliteError("-o/--output goes with --dump KEY (use --export FILE for several)")
     want: bool | None = True if trainable else False if non_trainable else None
+    patterns = patterns or []
 
     with open_variables(path, version=version) as vs:
         rows = vs.select(patterns, trainable=want)
         if dump is not None:
             _dump(vs, dump, output, overwrite=overwrite)
-            return EXIT_OK
+            return ExitCode.OK
         if export is not None:
             _export(vs, rows, Path(export), overwrite=overwrite)
-            return EXIT_OK
+            return ExitCode.OK
         problems = None
         if verify:
             problems = _verify(vs, rows, everything=not patterns and want is None)
-        _report(vs, rows, path=path, keys=keys, json_out=output_format == "json", problems=problems)
-        return EXIT_FINDINGS if problems else EXIT_OK
+        json_out = format_ is OutputFormat.json
+        _report(vs, rows, path=path, keys=keys, json_out=json_out, problems=problems)
+        return ExitCode.FINDINGS if problems else ExitCode.OK
 
 
 # -- output -------------------------------------------------------------------------------------
@@ -213,8 +225,6 @@ def _target(out: Path, vs: VariableSet, *, overwrite: bool) -> Iterator[Path]:
     from smlite.errors import SmliteError
 
     if vs.kind == "saved_model":
-        from smlite.cli import refuse_write_inside
-
         refuse_write_inside(out, [vs.prefix.parent.parent])  # <model>/variables/variables
     if out.resolve() in _protected(vs):
         raise SmliteError(f"{out}: refusing to write over a file of the checkpoint itself")

@@ -38,9 +38,8 @@ from __future__ import annotations
 import contextlib
 import mmap
 import os
-import re
 import struct
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
@@ -51,11 +50,22 @@ from smlite.errors import (
     CheckpointNotFoundError,
     ChecksumError,
     CorruptFileError,
+    Reason,
     SmliteError,
     UnsupportedError,
 )
-from smlite.formats import crc32c, wire
+from smlite.formats import crc32c
+from smlite.formats.checkpoint_paths import (
+    DATA_RE,
+    data_path,
+    glob_escape,
+    index_path,
+    read_meta_collections,
+    resolve_prefix,
+)
 from smlite.formats.sstable import SSTable
+from smlite.formats.tensor_slices import Extent, TensorSlice, decode_slice_key, encode_slice_key
+from smlite.formats.wire import WireError, read_varint
 
 __all__ = [
     "DT_STRING",
@@ -83,280 +93,6 @@ DT_RESOURCE = 20
 DT_VARIANT = 21
 #: ``kTensorBundleVersion``: what this reader, as a consumer, is.
 BUNDLE_VERSION = 1
-
-_DATA_RE = re.compile(r"\.data-\d{5}-of-\d{5}$")
-_CHECKPOINT_STATE_RE = re.compile(r'^model_checkpoint_path:\s*"((?:[^"\\]|\\.)*)"\s*$', re.M)
-
-
-def index_path(prefix: str | os.PathLike[str]) -> Path:
-    return Path(os.fspath(prefix) + ".index")
-
-
-def data_path(prefix: str | os.PathLike[str], shard: int, num_shards: int) -> Path:
-    return Path(f"{os.fspath(prefix)}.data-{shard:05d}-of-{num_shards:05d}")
-
-
-def resolve_prefix(path: str | os.PathLike[str]) -> Path:
-    """The bundle prefix for ``path``.
-
-    Accepts a prefix (``ckpt-3``), its ``.index`` or one of its data files, a
-    SavedModel directory (its ``variables/variables``), a SavedModel's
-    ``variables`` directory, or a training directory with a ``checkpoint``
-    state file (its latest checkpoint, as ``tf.train.latest_checkpoint``).
-    """
-    p = Path(os.fspath(path))
-    text = os.fspath(p)
-    if text.endswith(".index") and p.is_file():
-        return Path(text[: -len(".index")])
-    if _DATA_RE.search(text) and p.is_file():
-        return Path(_DATA_RE.sub("", text))
-    if index_path(p).is_file():
-        return p
-    if p.is_dir():
-        for candidate in (p / "variables" / "variables", p / "variables"):
-            if index_path(candidate).is_file():
-                return candidate
-        state = p / "checkpoint"
-        if state.is_file():
-            latest = _latest_from_state(state)
-            if latest is not None:
-                prefix = latest if latest.is_absolute() else p / latest
-                if index_path(prefix).is_file():
-                    return prefix
-                raise CorruptFileError(
-                    f"the checkpoint state file names {str(latest)!r}, but "
-                    f"{index_path(prefix)} does not exist",
-                    path=state,
-                )
-        found = sorted(q.name[: -len(".index")] for q in p.glob("*.index") if q.is_file())
-        if len(found) == 1:
-            return p / found[0]
-        if found:
-            raise CheckpointNotFoundError(
-                str(p),
-                found,
-                path=p,
-                hint="the directory holds several checkpoints; give one prefix",
-            )
-        raise CheckpointNotFoundError(
-            str(p),
-            [],
-            path=p,
-            hint="no *.index file, variables/variables.index or checkpoint state file in it",
-        )
-    if not p.exists() and not p.parent.is_dir():
-        raise CheckpointNotFoundError(str(p), [], path=p, hint="no such file or directory")
-    siblings = (
-        sorted(q.name[: -len(".index")] for q in p.parent.glob("*.index") if q.is_file())
-        if p.parent.is_dir()
-        else []
-    )
-    raise CheckpointNotFoundError(
-        str(p),
-        siblings,
-        path=p,
-        hint=f"{index_path(p).name} does not exist",
-    )
-
-
-def read_meta_collections(prefix: str | os.PathLike[str]) -> pb.MetaGraphDef | None:
-    """The collections of ``<prefix>.meta`` (a TF1 ``Saver`` MetaGraphDef), or None.
-
-    Only the ``collection_def`` fields (number 4) are parsed; the graph, which
-    makes up most of the file, is skipped over without being decoded.
-    """
-    path = Path(os.fspath(prefix) + ".meta")
-    if not path.is_file():
-        return None
-    try:
-        with path.open("rb") as f:
-            size = os.fstat(f.fileno()).st_size
-            if size == 0:
-                return None
-            with mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as m:
-                chunks = [
-                    m[field.key_start : field.end]
-                    for field in wire.iter_fields(m)
-                    if field.number == 4 and field.wire_type == wire.LEN
-                ]
-        return pb.MetaGraphDef.FromString(b"".join(chunks))
-    except (wire.WireError, pb.DecodeError) as e:
-        raise CorruptFileError(
-            f"the checkpoint's MetaGraphDef does not parse: {e}", path=path
-        ) from e
-
-
-def _latest_from_state(state: Path) -> Path | None:
-    try:
-        text = state.read_text(encoding="utf-8", errors="replace")
-    except OSError:
-        return None
-    m = _CHECKPOINT_STATE_RE.search(text)
-    if m is None:
-        return None
-    return Path(m.group(1).encode("latin-1", "backslashreplace").decode("unicode_escape"))
-
-
-# -- tensor slices ----------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class Extent:
-    """One dimension of a slice: ``length is None`` means the whole dimension."""
-
-    start: int
-    length: int | None
-
-
-@dataclass(frozen=True, slots=True)
-class TensorSlice:
-    """A TensorSliceProto: one extent per dimension."""
-
-    extents: tuple[Extent, ...]
-
-    @classmethod
-    def from_proto(cls, proto: pb.TensorSliceProto) -> TensorSlice:
-        return cls(
-            tuple(Extent(e.start, e.length if e.HasField("length") else None) for e in proto.extent)
-        )
-
-    def bounds(self, shape: Sequence[int]) -> tuple[tuple[int, int], ...] | None:
-        """``(start, stop)`` per dimension of a tensor of ``shape``; None if out of range."""
-        if len(self.extents) != len(shape):
-            return None
-        out = []
-        for ext, dim in zip(self.extents, shape, strict=True):
-            if ext.length is None:
-                if ext.start != 0:
-                    return None
-                out.append((0, dim))
-                continue
-            if ext.start < 0 or ext.length < 0 or ext.start + ext.length > dim:
-                return None
-            out.append((ext.start, ext.start + ext.length))
-        return tuple(out)
-
-    def __str__(self) -> str:
-        parts = ["-" if e.length is None else f"{e.start},{e.length}" for e in self.extents]
-        return ":".join(parts)
-
-
-# OrderedCode (tensorflow/core/lib/strings/ordered_code.cc) as used by
-# EncodeTensorNameSlice: WriteNumIncreasing(0), WriteString(name),
-# WriteNumIncreasing(rank), then per dimension WriteSignedNumIncreasing(start)
-# and WriteSignedNumIncreasing(length) where a full dimension has length -1.
-
-
-def _num_increasing(value: int) -> bytes:
-    # One length byte, then the value big-endian without leading zero bytes.
-    body = value.to_bytes((value.bit_length() + 7) // 8, "big") if value else b""
-    return bytes([len(body)]) + body
-
-
-_SPECIAL_BYTES = re.compile(rb"[\x00\xff]")
-_ESCAPED = {b"\x00": b"\x00\xff", b"\xff": b"\xff\x00"}
-
-
-def _string_increasing(value: bytes) -> bytes:
-    # \x00 -> \x00\xff, \xff -> \xff\x00 (in one pass), terminated by \x00\x01.
-    return _SPECIAL_BYTES.sub(lambda m: _ESCAPED[m.group()], value) + b"\x00\x01"
-
-
-def _signed_num_increasing(value: int) -> bytes:
-    # Sign bit (1 = non-negative), then as many bits equal to it as there are
-    # extra bytes, a delimiter bit, then the value in two's complement,
-    # big-endian: n bytes hold [-2**(7n-1), 2**(7n-1)).
-    x = ~value if value < 0 else value
-    if x < 64:
-        return bytes([(0x80 ^ value) & 0xFF])
-    length = next(n for n in range(2, 11) if x < 1 << (7 * n - 1))
-    raw = bytearray((value & ((1 << 80) - 1)).to_bytes(10, "big")[-length:])
-    if length <= 8:
-        raw[0] ^= (0xFF << (8 - length)) & 0xFF
-    else:
-        raw[0] ^= 0xFF
-        raw[1] ^= 0x80 if length == 9 else 0xC0
-    return bytes(raw)
-
-
-def _read_signed(code: bytes, pos: int) -> tuple[int, int]:
-    if pos >= len(code):
-        raise ValueError("truncated number")
-    negative = not code[pos] & 0x80
-    flip = 0xFF if negative else 0
-    first = code[pos] ^ flip
-    if first != 0xFF:
-        length = 8 - (first ^ 0xFF).bit_length()
-    else:
-        second = code[pos + 1] ^ flip if pos + 1 < len(code) else 0
-        length = 8 if second < 0x80 else 9 if second < 0xC0 else 10
-    if pos + length > len(code):
-        raise ValueError("truncated number")
-    raw = bytearray(b ^ flip for b in code[pos : pos + length])
-    # Clear the sign, size and delimiter bits (length + 1 leading bits).
-    bits = length + 1
-    for i in range(len(raw)):
-        if bits <= 0:
-            break
-        take = min(8, bits)
-        raw[i] &= 0xFF >> take
-        bits -= take
-    magnitude = int.from_bytes(raw, "big")
-    return (~magnitude if negative else magnitude), pos + length
-
-
-def encode_slice_key(name: str, slc: TensorSlice) -> str:
-    """The bundle key of one slice of the partitioned tensor ``name``."""
-    out = bytearray(_num_increasing(0))
-    out += _string_increasing(name.encode("utf-8", "surrogateescape"))
-    out += _num_increasing(len(slc.extents))
-    for ext in slc.extents:
-        out += _signed_num_increasing(ext.start)
-        out += _signed_num_increasing(-1 if ext.length is None else ext.length)
-    return bytes(out).decode("utf-8", "surrogateescape")
-
-
-def decode_slice_key(key: str) -> tuple[str, TensorSlice] | None:
-    """The tensor name and slice of a slice key, or None if ``key`` is not one."""
-    code = key.encode("utf-8", "surrogateescape")
-    if not code.startswith(b"\x00"):
-        return None
-    try:
-        pos = 1
-        name = bytearray()
-        while True:
-            b = code[pos]
-            if b == 0x00:
-                nxt = code[pos + 1]
-                pos += 2
-                if nxt == 0x01:
-                    break
-                if nxt != 0xFF:
-                    return None
-                name.append(0)
-            elif b == 0xFF:
-                if code[pos + 1] != 0x00:
-                    return None
-                name.append(0xFF)
-                pos += 2
-            else:
-                name.append(b)
-                pos += 1
-        width = code[pos]
-        rank = int.from_bytes(code[pos + 1 : pos + 1 + width], "big")
-        pos += 1 + width
-        if rank > 64:
-            return None
-        extents = []
-        for _ in range(rank):
-            start, pos = _read_signed(code, pos)
-            length, pos = _read_signed(code, pos)
-            extents.append(Extent(start, None if length == -1 else length))
-        if pos != len(code):
-            return None
-    except (IndexError, ValueError):
-        return None
-    return bytes(name).decode("utf-8", "surrogateescape"), TensorSlice(tuple(extents))
 
 
 # -- entries --------------------------------------------------------------------------
@@ -506,6 +242,19 @@ class Bundle:
         """Data files the header announces that do not exist."""
         return tuple(p for p in self.shard_paths() if not p.is_file())
 
+    def stray_shards(self) -> tuple[Path, ...]:
+        """Data files with this bundle's prefix that the header does not announce.
+
+        ``<prefix>.data-00000-of-00002`` beside a one-shard bundle: leftovers of
+        another export, which TensorFlow never reads.
+        """
+        folder = self.prefix.parent
+        if not folder.is_dir():
+            return ()
+        expected = set(self.shard_paths())
+        found = folder.glob(f"{glob_escape(self.prefix.name)}.data-*-of-*")
+        return tuple(sorted(q for q in found if DATA_RE.search(q.name) and q not in expected))
+
     def listed_keys(self) -> tuple[str, ...]:
         """Keys as ``tf.train.list_variables`` gives them: all but the header and slice entries."""
         if self._listed is None:
@@ -534,6 +283,7 @@ class Bundle:
                 f"entry {entry.key!r} is in shard {sid}, but the header declares "
                 f"{self.num_shards} shard(s)",
                 path=self.index_path,
+                reason=Reason.SHARD_OUT_OF_RANGE,
             )
         path = self.shard_path(sid)
         try:
@@ -543,6 +293,7 @@ class Bundle:
                 f"data shard {path.name} is missing (needed by entry {entry.key!r}); "
                 f"the bundle {self.prefix.name} declares {self.num_shards} shard(s)",
                 path=path,
+                reason=Reason.MISSING_SHARD,
             ) from None
         size = os.fstat(f.fileno()).st_size
         m: mmap.mmap | bytes
@@ -573,6 +324,7 @@ class Bundle:
                 f"the end of the shard ({len(data)} bytes); the file is truncated",
                 path=self.shard_path(entry.shard_id),
                 offset=entry.offset,
+                reason=Reason.TRUNCATED,
             )
         return memoryview(data)[entry.offset : entry.offset + entry.size]
 
@@ -628,29 +380,19 @@ class Bundle:
         lengths: list[int] = []
         pos = 0
         for i in range(n):
-            value = 0
-            shift = 0
-            while True:
-                if pos >= size:
-                    raise CorruptFileError(
-                        f"entry {entry.key!r}: the length of string {i} runs past the "
-                        f"tensor's {size} bytes",
-                        path=path,
-                        offset=entry.offset + pos,
-                    )
-                b = buf[pos]
-                pos += 1
-                value |= (b & 0x7F) << shift
-                if b < 0x80:
-                    break
-                shift += 7
-                if shift >= 64:
-                    raise CorruptFileError(
-                        f"entry {entry.key!r}: the length of string {i} is a varint "
-                        "longer than 10 bytes",
-                        path=path,
-                        offset=entry.offset + pos,
-                    )
+            try:
+                value, pos = read_varint(buf, pos, size, 64)
+            except WireError as e:
+                problem = (
+                    f"runs past the tensor's {size} bytes"
+                    if e.truncated
+                    else "is a varint longer than 10 bytes"
+                )
+                raise CorruptFileError(
+                    f"entry {entry.key!r}: the length of string {i} {problem}",
+                    path=path,
+                    offset=entry.offset + e.offset,
+                ) from None
             lengths.append(value)
         if pos + 4 > size:
             raise CorruptFileError(
@@ -700,15 +442,34 @@ class Bundle:
         else:
             self.read_bytes(entry, verify=True).release()
 
-    def iter_problems(self) -> Iterator[tuple[str, SmliteError]]:
-        """Every entry that fails :meth:`verify_entry`, with the error."""
+    def iter_problems(
+        self,
+        *,
+        checksums: bool = True,
+        progress: Callable[[Entry], None] | None = None,
+    ) -> Iterator[tuple[Entry, SmliteError]]:
+        """Every entry whose bytes are not where the index says, or fail their checksum.
+
+        Each entry's bytes must lie inside an existing shard; with ``checksums``
+        they are read and checked (:meth:`verify_entry`), otherwise only the
+        shard sizes are looked at.  ``progress`` is called after each entry.
+        Partitioned entries hold no bytes and variants cannot be read: both
+        are passed over.  The error's ``reason`` says what is wrong
+        (``MISSING_SHARD``, ``SHARD_OUT_OF_RANGE``, ``TRUNCATED``, ``CHECKSUM``, ...).
+        """
         for entry in self.entries.values():
-            try:
-                self.verify_entry(entry)
-            except UnsupportedError:
+            if entry.is_sliced:
                 continue
+            try:
+                self.check_span(entry)
+                if checksums:
+                    self.verify_entry(entry)
+            except UnsupportedError:
+                pass
             except SmliteError as e:
-                yield entry.key, e
+                yield entry, e
+            if progress is not None:
+                progress(entry)
 
 
 def _hashed_lengths(lengths: list[int], big_endian: bool) -> bytes:
@@ -733,8 +494,9 @@ def _check_header(header: pb.BundleHeaderProto, path: Path) -> None:
     version = header.version
     if version.min_consumer > BUNDLE_VERSION or BUNDLE_VERSION in version.bad_consumers:
         raise UnsupportedError(
-            f"{path}: the bundle format version (producer {version.producer}, min_consumer "
+            f"the bundle format version (producer {version.producer}, min_consumer "
             f"{version.min_consumer}, bad_consumers {list(version.bad_consumers)}) cannot be "
             f"read by a version {BUNDLE_VERSION} reader; it was written by a newer TensorFlow",
             path=path,
+            reason=Reason.NEWER_FORMAT,
         )

@@ -39,18 +39,28 @@ True
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
 from typing import Any, Union
 
-from google.protobuf.descriptor import Descriptor, FieldDescriptor
 from google.protobuf.message import Message
 
-from smlite.formats.wire import Buffer, WireError, read_varint
+from smlite.formats.canonical_tables import FAST_LIMIT, Field, MessageTable, fast_canonical, table
+from smlite.formats.wire import (
+    Buffer,
+    Occurrence,
+    WireError,
+    encode_varint,
+    occurrences,
+    read_varint,
+)
 
-__all__ = ["CanonicalError", "Encoded", "canonical_bytes", "encode"]
+__all__ = ["CanonicalError", "Encoded", "RangeReader", "canonical_bytes", "encode", "varint"]
 
 # A piece of output: a (start, end) range of the source buffer, or literal bytes.
 _Chunk = Union[tuple[int, int], bytes, memoryview]  # noqa: UP007
+#: Fills a view with the source's bytes from an offset (see :meth:`Encoded.contiguous`).
+RangeReader = Callable[[int, memoryview], None]
+_READ_AT_LEAST = 64 * 1024
 
 _M64 = (1 << 64) - 1
 _VARINT, _I64, _LEN, _I32 = 0, 1, 2, 5
@@ -61,17 +71,12 @@ _VARINT, _I64, _LEN, _I32 = 0, 1, 2, 5
 CanonicalError = WireError
 
 
-def _varint(value: int) -> bytes:
-    out = bytearray()
-    while value > 0x7F:
-        out.append((value & 0x7F) | 0x80)
-        value >>= 7
-    out.append(value)
-    return bytes(out)
+#: ``value`` (0 <= value < 2**64) as a minimal varint.
+varint = encode_varint
 
 
 def _key(number: int, wire_type: int) -> bytes:
-    return _varint(number << 3 | wire_type)
+    return varint(number << 3 | wire_type)
 
 
 # ---------------------------------------------------------------------------
@@ -120,7 +125,7 @@ class Encoded:
 
     def add_field(self, number: int, child: Encoded) -> None:
         """Append ``child`` as length-delimited field ``number``."""
-        self.add_bytes(_key(number, _LEN) + _varint(child.size))
+        self.add_bytes(_key(number, _LEN) + varint(child.size))
         self.extend(child)
 
     def is_range(self, start: int, end: int) -> bool:
@@ -140,166 +145,44 @@ class Encoded:
     def tobytes(self) -> bytes:
         return b"".join(self._materialized_chunks())
 
+    def contiguous(
+        self, read_range: RangeReader | None = None, scratch: bytearray | None = None
+    ) -> memoryview:
+        """The output as one buffer: a view of the source when it is one range of it.
 
-# ---------------------------------------------------------------------------
-# Per-descriptor field tables.
-# ---------------------------------------------------------------------------
-
-_VARINT_TYPES = {
-    FieldDescriptor.TYPE_INT32: "int32",
-    FieldDescriptor.TYPE_ENUM: "int32",
-    FieldDescriptor.TYPE_INT64: "int64",
-    FieldDescriptor.TYPE_UINT32: "uint32",
-    FieldDescriptor.TYPE_UINT64: "uint64",
-    FieldDescriptor.TYPE_SINT32: "sint32",
-    FieldDescriptor.TYPE_SINT64: "sint64",
-    FieldDescriptor.TYPE_BOOL: "bool",
-}
-_I64_TYPES = (
-    FieldDescriptor.TYPE_DOUBLE,
-    FieldDescriptor.TYPE_FIXED64,
-    FieldDescriptor.TYPE_SFIXED64,
-)
-_I32_TYPES = (
-    FieldDescriptor.TYPE_FLOAT,
-    FieldDescriptor.TYPE_FIXED32,
-    FieldDescriptor.TYPE_SFIXED32,
-)
-
-
-@dataclass(slots=True)
-class _Field:
-    number: int
-    name: str
-    #: "message", "map", "len" (string/bytes), "varint", "i64" or "i32".
-    kind: str
-    repeated: bool
-    packed: bool
-    presence: bool
-    #: Normalization of varints ("int32", "uint64", "bool", ...).
-    vtype: str
-    #: Oneof index within the message, or -1.
-    oneof: int
-    message: _Message | None = None
-    map_key: _Field | None = None
-    map_value: _Field | None = None
-
-    @property
-    def wire_type(self) -> int:
-        return {"varint": _VARINT, "i64": _I64, "i32": _I32}.get(self.kind, _LEN)
-
-
-@dataclass(slots=True)
-class _Message:
-    name: str
-    fields: dict[int, _Field]
-
-
-_TABLES: dict[str, _Message] = {}
-
-
-def _table(desc: Descriptor) -> _Message:
-    table = _TABLES.get(desc.full_name)
-    if table is not None:
-        return table
-    table = _Message(desc.full_name, {})
-    # Registered before the fields are filled in: messages may be recursive.
-    _TABLES[desc.full_name] = table
-    oneofs = {o.full_name: i for i, o in enumerate(desc.oneofs)}
-    for fd in desc.fields:
-        table.fields[fd.number] = _field(fd, oneofs)
-    return table
-
-
-def _field(fd: FieldDescriptor, oneofs: dict[str, int]) -> _Field:
-    repeated = bool(fd.is_repeated)
-    oneof = oneofs.get(fd.containing_oneof.full_name, -1) if fd.containing_oneof else -1
-    base = _Field(
-        number=fd.number,
-        name=fd.name,
-        kind="len",
-        repeated=repeated,
-        packed=bool(fd.is_packed),
-        presence=bool(fd.has_presence),
-        vtype="",
-        oneof=oneof,
-    )
-    if fd.type == FieldDescriptor.TYPE_GROUP:
-        raise NotImplementedError(f"group field {fd.full_name} is not supported")
-    if fd.type == FieldDescriptor.TYPE_MESSAGE:
-        sub = fd.message_type
-        assert sub is not None
-        if sub.GetOptions().map_entry:
-            base.kind = "map"
-            base.map_key = _field(sub.fields_by_number[1], {})
-            base.map_value = _field(sub.fields_by_number[2], {})
-        else:
-            base.kind = "message"
-            base.message = _table(sub)
-    elif fd.type in _VARINT_TYPES:
-        base.kind = "varint"
-        base.vtype = _VARINT_TYPES[fd.type]
-    elif fd.type in _I64_TYPES:
-        base.kind = "i64"
-    elif fd.type in _I32_TYPES:
-        base.kind = "i32"
-    return base
+        Otherwise the pieces are copied into ``scratch`` (when it is big enough:
+        the caller reuses it for the next output) or a new buffer; ranges of at least
+        :data:`_READ_AT_LEAST` bytes are filled by ``read_range(offset, dest)``
+        when given (e.g. ``os.preadv`` on the file the source maps), so that a
+        multi-GB output costs one copy in memory, not the mapped file's pages too.
+        """
+        chunks = self.chunks
+        if len(chunks) == 1 and isinstance(chunks[0], tuple):
+            start, end = chunks[0]
+            return memoryview(self.source)[start:end]
+        if scratch is None or len(scratch) < self.size:
+            scratch = bytearray(self.size)
+        dest = out = memoryview(scratch)[: self.size]
+        source = memoryview(self.source)
+        pos = 0
+        for chunk in chunks:
+            if isinstance(chunk, tuple):
+                start, end = chunk
+                n = end - start
+                if read_range is not None and n >= _READ_AT_LEAST:
+                    read_range(start, dest[pos : pos + n])
+                else:
+                    dest[pos : pos + n] = source[start:end]
+            else:
+                n = len(chunk)
+                dest[pos : pos + n] = chunk
+            pos += n
+        return out
 
 
 # ---------------------------------------------------------------------------
 # Reading fields.
 # ---------------------------------------------------------------------------
-
-# One field occurrence: (number, wire_type, key_start, value_start, value_end, int value).
-# For LEN fields value_start..value_end is the payload and the int is its length;
-# for VARINT fields the span is the varint and the int its raw (unnormalized) value.
-_Occurrence = tuple[int, int, int, int, int, int]
-
-
-def _occurrences(buf: Buffer, pos: int, end: int) -> list[_Occurrence]:
-    out: list[_Occurrence] = []
-    append = out.append
-    while pos < end:
-        key_start = pos
-        # Keys of field numbers < 16 are one byte: the common case, inlined.
-        b = buf[pos]
-        if b < 0x80:
-            key = b
-            pos += 1
-        else:
-            key, pos = read_varint(buf, pos, end)
-        number, wire_type = key >> 3, key & 7
-        if number == 0:
-            raise CanonicalError("field number 0", key_start)
-        if wire_type == _LEN:
-            if pos < end and buf[pos] < 0x80:
-                length = buf[pos]
-                pos += 1
-            else:
-                length, pos = read_varint(buf, pos, end)
-            if length > end - pos:
-                raise CanonicalError(
-                    f"field {number} claims {length} bytes but only {end - pos} remain", pos
-                )
-            append((number, _LEN, key_start, pos, pos + length, length))
-            pos += length
-        elif wire_type == _VARINT:
-            value_start = pos
-            value, pos = read_varint(buf, pos, end)
-            append((number, _VARINT, key_start, value_start, pos, value))
-        elif wire_type == _I64:
-            if pos + 8 > end:
-                raise CanonicalError("truncated 64-bit field", pos)
-            append((number, _I64, key_start, pos, pos + 8, 0))
-            pos += 8
-        elif wire_type == _I32:
-            if pos + 4 > end:
-                raise CanonicalError("truncated 32-bit field", pos)
-            append((number, _I32, key_start, pos, pos + 4, 0))
-            pos += 4
-        else:
-            raise CanonicalError(f"unsupported wire type {wire_type} for field {number}", key_start)
-    return out
 
 
 def _normalize(vtype: str, raw: int) -> int:
@@ -332,8 +215,18 @@ def encode(buf: Buffer, descriptor: Any, start: int = 0, end: int | None = None)
     """
     if end is None:
         end = len(buf)
+    t = table(descriptor)
+    if end - start <= FAST_LIMIT:
+        fast = fast_canonical(t, buf[start:end])
+        if fast is not None:
+            out = Encoded(buf)
+            if fast == buf[start:end]:
+                out.add_range(start, end)
+            else:
+                out.add_bytes(fast)
+            return out
     try:
-        return _encode_message(buf, start, end, _table(descriptor))
+        return _encode_message(buf, start, end, t)
     except RecursionError as e:
         # Protobuf parsers stop at 100 nested messages; TensorFlow could not
         # read such a file either.
@@ -346,17 +239,17 @@ def canonical_bytes(message: Message) -> bytes:
     return encode(data, message.DESCRIPTOR).tobytes()
 
 
-def _encode_message(buf: Buffer, start: int, end: int, table: _Message) -> Encoded:
+def _encode_message(buf: Buffer, start: int, end: int, table: MessageTable) -> Encoded:
     out = Encoded(buf)
-    occurrences = _occurrences(buf, start, end)
+    found = occurrences(buf, start, end)
     fields = table.fields
 
     # Group occurrences by field, resolving oneofs (the last member set wins and
     # discards what came before it).
-    by_number: dict[int, list[_Occurrence]] = {}
-    unknown: list[_Occurrence] = []
+    by_number: dict[int, list[Occurrence]] = {}
+    unknown: list[Occurrence] = []
     oneof_current: dict[int, int] = {}
-    for occ in occurrences:
+    for occ in found:
         f = fields.get(occ[0])
         if f is None or not _wire_type_fits(f, occ[1]):
             unknown.append(occ)
@@ -375,7 +268,7 @@ def _encode_message(buf: Buffer, start: int, end: int, table: _Message) -> Encod
     return out
 
 
-def _wire_type_fits(f: _Field, wire_type: int) -> bool:
+def _wire_type_fits(f: Field, wire_type: int) -> bool:
     expected = f.wire_type
     if wire_type == expected:
         return True
@@ -383,7 +276,7 @@ def _wire_type_fits(f: _Field, wire_type: int) -> bool:
     return f.repeated and f.kind in ("varint", "i64", "i32") and wire_type == _LEN
 
 
-def _encode_field(buf: Buffer, f: _Field, occs: list[_Occurrence], out: Encoded) -> None:
+def _encode_field(buf: Buffer, f: Field, occs: list[Occurrence], out: Encoded) -> None:
     kind = f.kind
     if kind == "message":
         assert f.message is not None
@@ -397,7 +290,7 @@ def _encode_field(buf: Buffer, f: _Field, occs: list[_Occurrence], out: Encoded)
             # them, which is what their concatenated payloads parse to.
             merged = b"".join(bytes(buf[o[3] : o[4]]) for o in occs)
             child = _encode_message(merged, 0, len(merged), f.message)
-            out.add_bytes(_key(f.number, _LEN) + _varint(child.size))
+            out.add_bytes(_key(f.number, _LEN) + varint(child.size))
             out.extend(child)
     elif kind == "map":
         _encode_map(buf, f, occs, out)
@@ -416,37 +309,51 @@ def _encode_field(buf: Buffer, f: _Field, occs: list[_Occurrence], out: Encoded)
 
 
 def _emit_message(
-    buf: Buffer, number: int, table: _Message, occ: _Occurrence, out: Encoded
+    buf: Buffer, number: int, table: MessageTable, occ: Occurrence, out: Encoded
 ) -> None:
     _, _, key_start, start, end, _ = occ
+    if end - start <= FAST_LIMIT:
+        data = buf[start:end]
+        fast = fast_canonical(table, data)
+        if fast is not None:
+            if fast == data and _len_header_ok(number, key_start, start, end - start):
+                out.add_range(key_start, end)
+            else:
+                out.add_bytes(_key(number, _LEN) + varint(len(fast)) + fast)
+            return
     child = _encode_message(buf, start, end, table)
     if child.is_range(start, end) and _len_header_ok(number, key_start, start, end - start):
         out.add_range(key_start, end)
         return
-    out.add_bytes(_key(number, _LEN) + _varint(child.size))
+    out.add_bytes(_key(number, _LEN) + varint(child.size))
     out.extend(child)
 
 
+def _varint_size(value: int) -> int:
+    return 1 if value < 0x80 else (value.bit_length() + 6) // 7
+
+
 def _len_header_ok(number: int, key_start: int, start: int, length: int) -> bool:
-    return start - key_start == len(_key(number, _LEN)) + len(_varint(length))
+    """True when a LEN field's key and length are minimally encoded."""
+    return start - key_start == _varint_size(number << 3 | _LEN) + _varint_size(length)
 
 
-def _emit_len(buf: Buffer, number: int, occ: _Occurrence, out: Encoded) -> None:
+def _emit_len(buf: Buffer, number: int, occ: Occurrence, out: Encoded) -> None:
     _, _, key_start, start, end, length = occ
     if _len_header_ok(number, key_start, start, length):
         out.add_range(key_start, end)
     else:
-        out.add_bytes(_key(number, _LEN) + _varint(length))
+        out.add_bytes(_key(number, _LEN) + varint(length))
         out.add_range(start, end)
 
 
-def _encode_scalar(buf: Buffer, f: _Field, occ: _Occurrence, out: Encoded) -> None:
+def _encode_scalar(buf: Buffer, f: Field, occ: Occurrence, out: Encoded) -> None:
     number, wire_type, key_start, start, end, raw = occ
     if f.kind == "varint":
         value = _normalize(f.vtype, raw)
         if value == 0 and not f.presence:
             return
-        encoded = _varint(value)
+        encoded = varint(value)
         if _header_ok(number, wire_type, key_start, start) and end - start == len(encoded):
             out.add_range(key_start, end)
         else:
@@ -462,7 +369,7 @@ def _encode_scalar(buf: Buffer, f: _Field, occ: _Occurrence, out: Encoded) -> No
         out.add_range(start, end)
 
 
-def _encode_repeated_scalar(buf: Buffer, f: _Field, occs: list[_Occurrence], out: Encoded) -> None:
+def _encode_repeated_scalar(buf: Buffer, f: Field, occs: list[Occurrence], out: Encoded) -> None:
     number = f.number
     if f.packed and len(occs) == 1 and occs[0][1] == _LEN:
         occ = occs[0]
@@ -479,13 +386,13 @@ def _encode_repeated_scalar(buf: Buffer, f: _Field, occs: list[_Occurrence], out
         return
     if f.packed:
         payload = b"".join(elements)
-        out.add_bytes(_key(number, _LEN) + _varint(len(payload)) + payload)
+        out.add_bytes(_key(number, _LEN) + varint(len(payload)) + payload)
     else:
         key = _key(number, f.wire_type)
         out.add_bytes(b"".join(key + e for e in elements))
 
 
-def _packed_is_canonical(buf: Buffer, f: _Field, start: int, end: int) -> bool:
+def _packed_is_canonical(buf: Buffer, f: Field, start: int, end: int) -> bool:
     data = bytes(buf[start:end])
     if f.kind == "i64":
         return len(data) % 8 == 0
@@ -506,11 +413,11 @@ def _packed_varints(data: bytes, vtype: str) -> bytes:
     pos = 0
     while pos < len(data):
         value, pos = read_varint(data, pos, len(data))
-        out += _varint(_normalize(vtype, value))
+        out += varint(_normalize(vtype, value))
     return bytes(out)
 
 
-def _elements(buf: Buffer, f: _Field, occs: list[_Occurrence]) -> list[bytes]:
+def _elements(buf: Buffer, f: Field, occs: list[Occurrence]) -> list[bytes]:
     """Every element of a repeated numeric field, canonically encoded, in order."""
     elements: list[bytes] = []
     width = 8 if f.kind == "i64" else 4
@@ -521,7 +428,7 @@ def _elements(buf: Buffer, f: _Field, occs: list[_Occurrence]) -> list[bytes]:
                 pos = 0
                 while pos < len(data):
                     value, pos = read_varint(data, pos, len(data))
-                    elements.append(_varint(_normalize(f.vtype, value)))
+                    elements.append(varint(_normalize(f.vtype, value)))
             else:
                 if len(data) % width:
                     raise CanonicalError(
@@ -530,7 +437,7 @@ def _elements(buf: Buffer, f: _Field, occs: list[_Occurrence]) -> list[bytes]:
                     )
                 elements.extend(data[i : i + width] for i in range(0, len(data), width))
         elif wire_type == _VARINT:
-            elements.append(_varint(_normalize(f.vtype, raw)))
+            elements.append(varint(_normalize(f.vtype, raw)))
         else:
             elements.append(bytes(buf[start:end]))
     return elements
@@ -539,7 +446,7 @@ def _elements(buf: Buffer, f: _Field, occs: list[_Occurrence]) -> list[bytes]:
 # -- maps --------------------------------------------------------------------
 
 
-def _map_sort_key(f: _Field, raw_key: object) -> object:
+def _map_sort_key(f: Field, raw_key: object) -> object:
     """How C++ orders map keys: strings bytewise, integers by (signed) value."""
     if isinstance(raw_key, int) and f.vtype in ("int32", "int64", "sint32", "sint64"):
         bits = 32 if f.vtype in ("int32", "sint32") else 64
@@ -550,7 +457,7 @@ def _map_sort_key(f: _Field, raw_key: object) -> object:
     return raw_key
 
 
-def _encode_map(buf: Buffer, f: _Field, occs: list[_Occurrence], out: Encoded) -> None:
+def _encode_map(buf: Buffer, f: Field, occs: list[Occurrence], out: Encoded) -> None:
     key_f, value_f = f.map_key, f.map_value
     assert key_f is not None and value_f is not None
     # Duplicate keys: the last entry wins, as when the map is parsed.
@@ -563,11 +470,11 @@ def _encode_map(buf: Buffer, f: _Field, occs: list[_Occurrence], out: Encoded) -
 
 
 def _encode_entry(
-    buf: Buffer, key_f: _Field, value_f: _Field, occ: _Occurrence
+    buf: Buffer, key_f: Field, value_f: Field, occ: Occurrence
 ) -> tuple[object, Encoded]:
     """One map entry: its sort key and its canonical encoding as a whole field."""
     number, _, key_start, start, end, length = occ
-    fields = _occurrences(buf, start, end)
+    fields = occurrences(buf, start, end)
     key_occs = [o for o in fields if o[0] == 1 and o[1] == key_f.wire_type]
     value_occs = [o for o in fields if o[0] == 2 and _wire_type_fits(value_f, o[1])]
     body = Encoded(buf)
@@ -592,7 +499,7 @@ def _encode_entry(
         else:
             merged = b"".join(bytes(buf[o[3] : o[4]]) for o in value_occs)
             child = _encode_message(merged, 0, len(merged), value_f.message)
-            body.add_bytes(_key(2, _LEN) + _varint(child.size))
+            body.add_bytes(_key(2, _LEN) + varint(child.size))
             body.extend(child)
     elif value_occs:
         v = value_occs[-1]
@@ -607,18 +514,16 @@ def _encode_entry(
     if body.is_range(start, end) and _len_header_ok(number, key_start, start, length):
         entry.add_range(key_start, end)
     else:
-        entry.add_bytes(_key(number, _LEN) + _varint(body.size))
+        entry.add_bytes(_key(number, _LEN) + varint(body.size))
         entry.extend(body)
     return raw_key, entry
 
 
-def _emit_entry_scalar(
-    buf: Buffer, f: _Field, occ: _Occurrence, value: object, out: Encoded
-) -> None:
+def _emit_entry_scalar(buf: Buffer, f: Field, occ: Occurrence, value: object, out: Encoded) -> None:
     number, wire_type, key_start, start, end, _raw = occ
     if f.kind == "varint":
         assert isinstance(value, int)
-        encoded = _varint(value)
+        encoded = varint(value)
         if _header_ok(number, wire_type, key_start, start) and end - start == len(encoded):
             out.add_range(key_start, end)
         else:
@@ -632,7 +537,7 @@ def _emit_entry_scalar(
         out.add_range(start, end)
 
 
-def _default_entry_field(f: _Field, number: int) -> bytes:
+def _default_entry_field(f: Field, number: int) -> bytes:
     if f.kind == "varint":
         return _key(number, _VARINT) + b"\x00"
     if f.kind == "i64":

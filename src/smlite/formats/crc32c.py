@@ -50,7 +50,9 @@ def python_extend(crc: int, data: Buffer) -> int:
     return c ^ _M32
 
 
-_COPY_LIMIT = 64 * 1024  # index blocks are about 4 KiB; tensor data goes zero-copy
+# Views up to this size are copied (index blocks, most variables: a copy costs less than
+# importing numpy); bigger tensor data goes zero-copy through a numpy view.
+_COPY_LIMIT = 8 * 2**20
 
 
 def _native() -> Callable[[int, Buffer], int] | None:
@@ -64,9 +66,9 @@ def _native() -> Callable[[int, Buffer], int] | None:
 
     def extend_native(crc: int, data: Buffer) -> int:
         # The extension only takes buffers that need no release (bytes, numpy
-        # arrays).  Small views (index blocks) are copied; a uint8 array view
-        # gives it a large mmap or memoryview without copying, and numpy is
-        # imported only then, so listing a checkpoint never loads it.
+        # arrays).  Small views are copied; a uint8 array view gives it a large
+        # mmap or memoryview without copying, and numpy is imported only then,
+        # so listing a checkpoint (or checking a small model) never loads it.
         if not isinstance(data, bytes):
             if memoryview(data).nbytes <= _COPY_LIMIT:
                 data = bytes(data)

@@ -4,10 +4,11 @@ TensorFlow's SavedModel fingerprint (``fingerprint.pb``) is built from
 ``tsl::Fingerprint64``, which is FarmHash's ``Fingerprint64``: the
 ``farmhashna`` variant of ``Hash64``, a function frozen by its authors so
 that its values never change across platforms or releases.  This module
-implements it in pure Python and uses the ``farmhash`` extension module
-(the ``pyfarmhash`` distribution) instead when it is importable, because the
-pure-Python loop runs at a few MB/s while the extension hashes at memory speed.
-The two are tested against each other.
+implements it in pure Python and uses a native ``farmhash`` extension module
+instead when one is importable and agrees with it (``cityhash``, a core
+dependency, or ``pyfarmhash``), because the pure-Python loop runs at a few
+MB/s while the extension hashes at memory speed.  :data:`IMPLEMENTATION`
+says which one runs; the tests pin both on the same vectors.
 
 >>> fingerprint64(b"abc")
 2640714258260161385
@@ -17,18 +18,23 @@ The two are tested against each other.
 
 from __future__ import annotations
 
+import mmap
+import os
 import struct
 from collections.abc import Callable, Iterator
 from typing import Union
 
 __all__ = [
+    "IMPLEMENTATION",
     "NATIVE",
     "fingerprint64",
+    "fingerprint64_file",
     "fingerprint64_py",
     "fingerprint_cat64",
 ]
 
-BytesLike = Union[bytes, bytearray, memoryview]  # noqa: UP007 (runtime alias)
+#: Anything with the buffer protocol: bytes, bytearray, a memoryview (of a memory map).
+Buffer = Union[bytes, bytearray, memoryview, mmap.mmap]  # noqa: UP007 (runtime alias)
 
 _M = 0xFFFFFFFFFFFFFFFF
 # FarmHash's mixing constants (k0..k2) and TSL's FingerprintCat64 multiplier.
@@ -126,7 +132,7 @@ def _blocks(s: bytes, rounds: int) -> Iterator[tuple[int, ...]]:
         yield from struct.iter_unpack("<8Q", s[first * 64 : (first + count) * 64])
 
 
-def fingerprint64_py(data: BytesLike) -> int:
+def fingerprint64_py(data: Buffer) -> int:
     """FarmHash ``Fingerprint64`` of ``data`` in pure Python (slow on large inputs)."""
     s = bytes(data)
     n = len(s)
@@ -199,27 +205,71 @@ def fingerprint64_py(data: BytesLike) -> int:
     )
 
 
-def _native() -> Callable[[bytes], int] | None:
+# Known answers (the empty input, each length branch, the 64-byte loop with a final
+# overlapping block) that a native module must reproduce before smlite uses it.
+_SELF_TEST = (b"", b"abc", bytes(range(17)), bytes(range(40)), bytes(range(200)) * 7)
+
+
+def _native() -> tuple[Callable[[Buffer], int], str] | None:
+    """The native ``Fingerprint64`` and its name, or None when there is none that agrees.
+
+    Two distributions install a top-level ``farmhash`` module: ``cityhash``
+    (a core dependency: ``Fingerprint64``, accepts any buffer, so slices of a
+    memory map are hashed without a copy) and ``pyfarmhash``
+    (``fingerprint64``, bytes only).  Either is used only after it agrees with
+    the pure-Python implementation on :data:`_SELF_TEST`.
+    """
     try:
         import farmhash
     except ImportError:
         return None
-    fn: Callable[[bytes], int] | None = getattr(farmhash, "fingerprint64", None)
-    if fn is None or fn(b"abc") != 2640714258260161385:
-        return None
-    return fn
+    candidates: list[tuple[Callable[[Buffer], int], str]] = []
+    fn = getattr(farmhash, "Fingerprint64", None)
+    if callable(fn):
+        candidates.append((fn, "cityhash"))
+    fn = getattr(farmhash, "fingerprint64", None)
+    if callable(fn):
+        bytes_only = fn
+        candidates.append((lambda data: bytes_only(bytes(data)), "pyfarmhash"))
+    for candidate, name in candidates:
+        try:
+            agrees = all(int(candidate(v)) == fingerprint64_py(v) for v in _SELF_TEST)
+        except (TypeError, ValueError):
+            agrees = False
+        if agrees:
+            return candidate, name
+    return None
 
 
-_NATIVE = _native()
-#: True when the ``farmhash`` extension module is used for speed.
+_FOUND = _native()
+_NATIVE: Callable[[Buffer], int] | None = _FOUND[0] if _FOUND else None
+#: True when a native ``farmhash`` extension module is used for speed.
 NATIVE = _NATIVE is not None
+#: Which implementation :func:`fingerprint64` runs: ``"cityhash"`` or ``"pyfarmhash"``
+#: (native), or ``"python"`` (the pure-Python fallback, a few MB/s).
+IMPLEMENTATION = _FOUND[1] if _FOUND else "python"
 
 
-def fingerprint64(data: BytesLike) -> int:
-    """FarmHash ``Fingerprint64`` (= TensorFlow's ``tsl::Fingerprint64``) of ``data``."""
+def fingerprint64(data: Buffer) -> int:
+    """FarmHash ``Fingerprint64`` (= TensorFlow's ``tsl::Fingerprint64``) of ``data``.
+
+    ``data`` may be any contiguous buffer (bytes, a memoryview of a memory map).
+    """
     if _NATIVE is not None:
-        return int(_NATIVE(data if isinstance(data, bytes) else bytes(data)))
+        return int(_NATIVE(data))
     return fingerprint64_py(data)
+
+
+def fingerprint64_file(path: str | os.PathLike[str]) -> int:
+    """``Fingerprint64`` of a file's raw bytes, hashed from a memory map (no copy natively).
+
+    Raises ``OSError`` when the file cannot be read.
+    """
+    with open(path, "rb") as f:
+        if os.fstat(f.fileno()).st_size == 0:
+            return fingerprint64(b"")
+        with mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as m:
+            return fingerprint64(m)
 
 
 def fingerprint_cat64(fp1: int, fp2: int) -> int:

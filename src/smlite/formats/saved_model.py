@@ -14,6 +14,11 @@ envelope is walked with the wire scanner::
 Every field of a MetaGraphDef except ``graph_def`` (the bulk of a large model)
 is parsed at once; the GraphDef's byte span is remembered and parsed, or
 scanned, only when asked for.
+
+Other messages are sometimes saved under the name ``saved_model.pb``; protobuf
+would parse them as a SavedModel without meta graphs, so their top-level fields
+are compared with the schemas they come from (see :func:`_foreign_message`)
+and the file is refused with a :class:`NotASavedModelError` naming what it is.
 """
 
 from __future__ import annotations
@@ -34,11 +39,14 @@ from smlite import pb
 from smlite.errors import (
     CorruptFileError,
     NotASavedModelError,
+    Reason,
     SmliteError,
     UnsupportedError,
     VersionNotFoundError,
+    unreadable,
 )
-from smlite.formats import wire
+from smlite.formats import lfs, sniff, wire
+from smlite.formats.sniff import sniff_problem
 
 __all__ = [
     "PB_NAME",
@@ -49,8 +57,10 @@ __all__ = [
     "SavedModelFile",
     "ServingLayout",
     "VersionNotFoundError",
+    "is_model_path",
     "locate",
     "read",
+    "serving_layout",
     "sniff_problem",
 ]
 
@@ -58,7 +68,6 @@ PB_NAME = "saved_model.pb"
 PBTXT_NAME = "saved_model.pbtxt"
 CPB_NAME = "saved_model.cpb"
 
-_LFS_MAGIC = b"version https://git-lfs.github.com/spec/"
 # A TF Serving version folder name: what strings::safe_strto64 accepts in
 # practice for export directories (digits, so "00012" is version 12).
 _VERSION_RE = re.compile(r"[0-9]+")
@@ -118,7 +127,12 @@ def _describe_dir(path: Path) -> str:
     return f" (it contains: {shown})"
 
 
-def _serving_layout(base: Path, version: int | None) -> ServingLayout | None:
+def serving_layout(base: Path, version: int | None = None) -> ServingLayout | None:
+    """``base`` as a TF Serving base path: its numbered version folders; None when it has none.
+
+    The one reading of a base path: :func:`locate` (every command) and ``check``
+    use it.  Raises :class:`VersionNotFoundError` when ``version`` is not one of them.
+    """
     versions: list[tuple[int, Path]] = []
     ignored: list[str] = []
     try:
@@ -152,13 +166,39 @@ def _model_file(model_dir: Path) -> Location | None:
         return Location(model_dir, txt_path, "pbtxt")
     if (model_dir / CPB_NAME).is_file():
         raise UnsupportedError(
-            f"{model_dir}: only {CPB_NAME} (the chunked SavedModel format) is present; "
+            f"only {CPB_NAME} (the chunked SavedModel format) is present; "
             "smlite does not read chunked SavedModels yet (neither do open-source "
             "TensorFlow loaders). Re-export without the proto splitter to get "
             f"{PB_NAME}.",
-            path=model_dir / CPB_NAME,
+            path=model_dir,
+            reason=Reason.CHUNKED,
         )
     return None
+
+
+def is_model_path(path: str | os.PathLike[str]) -> bool:
+    """True when ``path`` names a SavedModel rather than something else (a checkpoint).
+
+    That is a ``saved_model.pb``/``.pbtxt`` file, a directory holding a
+    SavedModel file (``.cpb`` included), or a TF Serving base path: numbered
+    version folders, the served one holding a SavedModel -- or, when it holds
+    none, a folder that is not a checkpoint's either.  For such a path,
+    :func:`locate` finds the model or says why there is none.
+    """
+    p = Path(os.fspath(path))
+    if p.is_file():
+        return p.name in (PB_NAME, PBTXT_NAME)
+    if not p.is_dir():
+        return False
+    if any((p / name).is_file() for name in (PB_NAME, PBTXT_NAME, CPB_NAME)):
+        return True
+    layout = serving_layout(p)
+    if layout is None:
+        return False
+    if any((layout.chosen_path / n).is_file() for n in (PB_NAME, PBTXT_NAME, CPB_NAME)):
+        return True
+    # An incomplete served version: a base path, unless the folder is a checkpoint's.
+    return not (p / "checkpoint").is_file() and not any(q.is_file() for q in p.glob("*.index"))
 
 
 def locate(path: str | os.PathLike[str], *, version: int | None = None) -> Location:
@@ -170,12 +210,12 @@ def locate(path: str | os.PathLike[str], *, version: int | None = None) -> Locat
     """
     p = Path(os.fspath(path))
     if not p.exists():
-        raise NotASavedModelError(f"{p}: no such file or directory", path=p)
+        raise NotASavedModelError("no such file or directory", path=p, reason=Reason.NOT_FOUND)
     if p.is_file():
         if p.name in (PB_NAME, PBTXT_NAME) and version is None:
             return Location(p.parent, p, "pb" if p.name == PB_NAME else "pbtxt")
         raise NotASavedModelError(
-            f"{p}: is a file; give the SavedModel directory (the folder holding "
+            "is a file; give the SavedModel directory (the folder holding "
             f"{PB_NAME} or {PBTXT_NAME})",
             path=p,
         )
@@ -188,41 +228,22 @@ def locate(path: str | os.PathLike[str], *, version: int | None = None) -> Locat
                 path=p,
             )
         return found
-    layout = _serving_layout(p, version)
+    layout = serving_layout(p, version)
     if layout is not None:
         chosen_dir = layout.chosen_path
         found = _model_file(chosen_dir)
         if found is None:
             raise NotASavedModelError(
-                f"{chosen_dir}: version {layout.chosen} of TF Serving base path {p} "
+                f"version {layout.chosen} of TF Serving base path {p} "
                 f"holds no {PB_NAME} or {PBTXT_NAME}{_describe_dir(chosen_dir)}",
                 path=chosen_dir,
             )
         return Location(found.model_dir, found.file, found.kind, layout)
     raise NotASavedModelError(
-        f"{p}: not a SavedModel directory: no {PB_NAME} or {PBTXT_NAME}, and no "
+        f"not a SavedModel directory: no {PB_NAME} or {PBTXT_NAME}, and no "
         f"numbered version folders{_describe_dir(p)}",
         path=p,
     )
-
-
-def sniff_problem(head: bytes) -> str | None:
-    """Explain a file that is obviously not a binary proto, from its first bytes."""
-    if head.startswith(_LFS_MAGIC):
-        return (
-            "this is a Git LFS pointer file, not the real file; install git-lfs and "
-            "run `git lfs pull` in the repository to fetch the content"
-        )
-    sample = head[:256]
-    if sample and all(32 <= b < 127 or b in (9, 10, 13) for b in sample):
-        stripped = sample.lstrip()
-        if re.match(rb"(saved_model_schema_version|meta_graphs)\s*[:{]", stripped):
-            return (
-                "this is a text-format SavedModel; text belongs in "
-                f"{PBTXT_NAME}, rename the file"
-            )
-        return "this is a text file, not a binary protocol buffer"
-    return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -284,9 +305,6 @@ class SavedModelFile:
         return self.path.stat().st_size
 
     # -- binary ------------------------------------------------------------
-    def _read_error(self, e: OSError) -> SmliteError:
-        return SmliteError(f"{self.path}: cannot read: {e.strerror or e}", path=self.path)
-
     def _open_binary(self) -> None:
         try:
             with open(self.path, "rb") as f:
@@ -296,17 +314,27 @@ class SavedModelFile:
                         "the file is empty (0 bytes); the export did not finish or the "
                         "copy was truncated",
                         path=self.path,
+                        reason=Reason.EMPTY,
                     )
                 self._mmap = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
         except OSError as e:
-            raise self._read_error(e) from e
+            raise unreadable(self.path, e) from e
         self._buffer = self._mmap
-        problem = sniff_problem(bytes(self._mmap[:512]))
+        head = bytes(self._mmap[:512])
+        problem = sniff.sniff_problem(head)
         if problem is not None:
-            raise CorruptFileError(problem, path=self.path)
+            foreign = sniff.foreign_text(head.decode("ascii", "replace"))
+            if problem[0] is Reason.TEXT_FILE and foreign is not None:
+                raise sniff.not_a_saved_model(self.path, foreign, " in text format")
+            raise CorruptFileError(problem[1], path=self.path, reason=problem[0])
         buf = self._mmap
         metas: list[RawMetaGraph] = []
         try:
+            first = next(wire.iter_fields(buf), None)
+            if first is not None and (first.number, first.wire_type) != (1, wire.VARINT):
+                foreign = sniff.foreign_message(buf)
+                if foreign is not None:
+                    raise sniff.not_a_saved_model(self.path, foreign)
             for field in wire.iter_fields(buf):
                 if field.number == 1 and field.wire_type == wire.VARINT:
                     self.schema_version = field.value
@@ -314,11 +342,12 @@ class SavedModelFile:
                     metas.append(self._scan_meta_graph(len(metas), field.start, field.end))
         except wire.WireError as e:
             raise CorruptFileError(
-                f"not a valid SavedModel protocol buffer ({e}); the file is truncated "
-                "or damaged",
+                f"not a valid SavedModel protocol buffer ({e}); the file is truncated or damaged",
                 path=self.path,
                 offset=e.offset,
             ) from e
+        if not metas and self.schema_version == sniff.HUB_MODULE_FORMAT:
+            raise sniff.not_a_saved_model(self.path, Reason.HUB_MODULE)
         self.meta_graphs = tuple(metas)
 
     def _scan_meta_graph(self, index: int, start: int, end: int) -> RawMetaGraph:
@@ -346,10 +375,11 @@ class SavedModelFile:
         try:
             data = self.path.read_bytes()
         except OSError as e:
-            raise self._read_error(e) from e
-        problem = sniff_problem(data[:512])
-        if problem is not None and "Git LFS" in problem:
-            raise CorruptFileError(problem, path=self.path)
+            raise unreadable(self.path, e) from e
+        if lfs.is_pointer(data):
+            problem = sniff.sniff_problem(data[:512])
+            assert problem is not None
+            raise CorruptFileError(problem[1], path=self.path, reason=problem[0])
         try:
             text = data.decode("utf-8")
         except UnicodeDecodeError as e:
@@ -357,11 +387,15 @@ class SavedModelFile:
                 "a text-format SavedModel must be UTF-8 text; this looks binary",
                 path=self.path,
                 offset=e.start,
+                reason=Reason.NOT_TEXT,
             ) from e
         message = pb.SavedModel()
         try:
             text_format.Parse(_to_smlite_any_urls(text), message)
         except text_format.ParseError as e:
+            foreign = sniff.foreign_text(text)
+            if foreign is not None:
+                raise sniff.not_a_saved_model(self.path, foreign, " in text format") from e
             raise CorruptFileError(
                 f"cannot parse text-format SavedModel: {e}", path=self.path
             ) from e

@@ -21,6 +21,8 @@ A copy repeats ``length`` bytes starting ``offset`` bytes back in the output
 
 from __future__ import annotations
 
+from smlite.formats.wire import WireError, read_varint
+
 __all__ = ["SnappyError", "decompress", "uncompressed_length"]
 
 
@@ -34,20 +36,12 @@ class SnappyError(ValueError):
 
 def uncompressed_length(data: bytes | memoryview) -> tuple[int, int]:
     """The declared uncompressed length and the offset just after it."""
-    result = 0
-    shift = 0
-    pos = 0
-    while True:
-        if pos >= len(data):
-            raise SnappyError("truncated length preamble", pos)
-        b = data[pos]
-        pos += 1
-        result |= (b & 0x7F) << shift
-        if b < 0x80:
-            return result, pos
-        shift += 7
-        if shift >= 32:
-            raise SnappyError("length preamble longer than 5 bytes", pos)
+    try:
+        return read_varint(data, 0, len(data), 32)
+    except WireError as e:
+        if e.truncated:
+            raise SnappyError("truncated length preamble", e.offset) from None
+        raise SnappyError("length preamble longer than 5 bytes", e.offset) from None
 
 
 def decompress(data: bytes | memoryview, *, max_size: int) -> bytes:

@@ -45,6 +45,7 @@ from pathlib import Path
 
 from smlite.errors import ChecksumError, CorruptFileError, UnsupportedError
 from smlite.formats import crc32c, snappy
+from smlite.formats.wire import WireError, read_varint
 
 __all__ = [
     "BLOCK_TRAILER_SIZE",
@@ -52,6 +53,7 @@ __all__ = [
     "MAGIC",
     "BlockHandle",
     "SSTable",
+    "has_magic",
 ]
 
 MAGIC = 0xDB4775248B80FB57
@@ -66,6 +68,20 @@ _SNAPPY_MAX_RATIO = 64
 _U32 = struct.Struct("<I")
 
 
+def has_magic(path: str | os.PathLike[str]) -> bool:
+    """True when the file at ``path`` ends with the SSTable footer magic (False if unreadable)."""
+    try:
+        with open(path, "rb") as f:
+            size = os.fstat(f.fileno()).st_size
+            if size < FOOTER_SIZE:
+                return False
+            f.seek(size - 8)
+            lo, hi = struct.unpack("<II", f.read(8))
+    except (OSError, struct.error):
+        return False
+    return (hi << 32) | lo == MAGIC
+
+
 @dataclass(frozen=True, slots=True)
 class BlockHandle:
     """Where a block is: ``size`` bytes at ``offset`` (its trailer follows)."""
@@ -76,18 +92,10 @@ class BlockHandle:
 
 def _varint(buf: bytes, pos: int, end: int, limit_bits: int) -> tuple[int, int] | None:
     """Decode a varint in ``buf[pos:end]``; ``None`` if truncated or too long."""
-    result = 0
-    shift = 0
-    while pos < end:
-        b = buf[pos]
-        pos += 1
-        result |= (b & 0x7F) << shift
-        if b < 0x80:
-            return result, pos
-        shift += 7
-        if shift >= limit_bits:
-            return None
-    return None
+    try:
+        return read_varint(buf, pos, end, limit_bits)
+    except WireError:
+        return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -198,7 +206,7 @@ class SSTable:
                 ) from e
             return _Block(plain, handle, what, True)
         raise UnsupportedError(
-            f"{self.path}: {what} block at offset {handle.offset} uses compression type "
+            f"{what} block at offset {handle.offset} uses compression type "
             f"{kind}; smlite reads 0 (none) and 1 (Snappy)",
             path=self.path,
         )

@@ -24,7 +24,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from smlite.errors import ChecksumError, CorruptFileError, SmliteError
+from smlite.errors import ChecksumError, CorruptFileError, unreadable
 from smlite.formats import crc32c
 
 __all__ = ["HEADER_SIZE", "FOOTER_SIZE", "Record", "count_records", "iter_records"]
@@ -114,4 +114,4 @@ def count_records(path: str | os.PathLike[str]) -> int:
                     count += 1
                 return count
     except OSError as e:
-        raise SmliteError(f"{p}: cannot read: {e.strerror or e}", path=p) from e
+        raise unreadable(p, e) from e

@@ -12,7 +12,7 @@ A TF2 export keeps, next to the graph, the Python-side description of every
   signature ``(args, kwargs)`` and the output structure, as StructuredValues.
 
 :class:`Function` and :class:`ConcreteFunction` are those, decoded with
-:mod:`smlite.model.structure`.
+:mod:`smlite.model.structure_decoder`.
 
 ``saved_model_cli show --all`` lists the traces of a function sorted by the
 names TensorFlow's loader gives them, ``__inference_<name>_<uid>`` where the
@@ -35,23 +35,20 @@ from importlib import resources
 from typing import Literal
 
 from smlite import pb
-from smlite.formats import wire
+from smlite.formats.graph_index import CALL_OPS, GraphIndex, Node
 from smlite.model.structure import (
     DictValue,
     ListValue,
     NamedTupleValue,
     Structure,
-    decode_structure,
 )
+from smlite.model.structure_decoder import decode_structure
 
 __all__ = [
     "ConcreteFunction",
     "Function",
     "FunctionSpec",
-    "LibraryFunction",
-    "LibraryNode",
     "loaded_function_names",
-    "scan_library",
 ]
 
 FunctionKind = Literal["function", "bare_concrete_function"]
@@ -215,183 +212,6 @@ class Function:
 
 
 # ---------------------------------------------------------------------------
-# The function library, scanned
-# ---------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class LibraryNode:
-    """What naming loaded functions needs of a NodeDef in a function body."""
-
-    name: str
-    op: str
-    inputs: tuple[str, ...] = ()
-    #: Integer attributes (``AttrValue.i``).
-    ints: Mapping[str, int] = field(default_factory=dict)
-    #: Number of types in each ``list(type)`` attribute.
-    type_list_lengths: Mapping[str, int] = field(default_factory=dict)
-    #: Function names in function-valued attributes (single or list).
-    functions: tuple[str, ...] = ()
-    #: ``_gradient_op_type`` (empty if none).
-    gradient_op_type: bytes = b""
-    #: ``use_node_name_sharing`` (None if absent).
-    use_node_name_sharing: bool | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class LibraryFunction:
-    """A FunctionDef of the graph's library, reduced to its shape."""
-
-    name: str
-    num_inputs: int
-    num_outputs: int
-    nodes: tuple[LibraryNode, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class Library:
-    """The scanned FunctionDefLibrary, in file order."""
-
-    functions: tuple[LibraryFunction, ...]
-    #: ``(registered_op_type, gradient_func)`` of each ``registered_gradients`` entry.
-    registered_gradients: tuple[tuple[bytes, str], ...] = ()
-
-
-# Wire layout read by scan_library:
-#   GraphDef           := { 2: FunctionDefLibrary library }
-#   FunctionDefLibrary := { 1: FunctionDef function*, 3: RegisteredGradient registered_gradients* }
-#   RegisteredGradient := { 1: string gradient_func, 2: string registered_op_type }
-#   FunctionDef        := { 1: OpDef signature, 3: NodeDef node_def* }
-#   OpDef              := { 1: string name, 2: ArgDef input_arg*, 3: ArgDef output_arg* }
-#   NodeDef            := { 1: string name, 2: string op, 3: string input*,
-#                           5: map<string, AttrValue> attr }
-#   map entry          := { 1: string key, 2: AttrValue value }
-#   AttrValue          := { 1: ListValue list, 2: bytes s, 3: int64 i, 5: bool b,
-#                           10: NameAttrList func }
-#   ListValue          := { 6: DataType type* (packed or not), 9: NameAttrList func* }
-#   NameAttrList       := { 1: string name }
-# Tensor-valued attributes (constants) are skipped without being read.
-
-
-def _text(buf: wire.Buffer, start: int, end: int) -> str:
-    return bytes(buf[start:end]).decode("utf-8", "surrogateescape")
-
-
-def _name_of(buf: wire.Buffer, start: int, end: int) -> str:
-    for f in wire.iter_fields(buf, start, end):
-        if f.number == 1 and f.wire_type == wire.LEN:
-            return _text(buf, f.start, f.end)
-    return ""
-
-
-def _scan_node(buf: wire.Buffer, start: int, end: int) -> LibraryNode:
-    name = op = ""
-    inputs: list[str] = []
-    ints: dict[str, int] = {}
-    type_lists: dict[str, int] = {}
-    functions: list[str] = []
-    gradient = b""
-    sharing: bool | None = None
-    for f in wire.iter_fields(buf, start, end):
-        if f.wire_type != wire.LEN:
-            continue
-        if f.number == 1:
-            name = _text(buf, f.start, f.end)
-        elif f.number == 2:
-            op = _text(buf, f.start, f.end)
-        elif f.number == 3:
-            inputs.append(_text(buf, f.start, f.end))
-        elif f.number == 5:
-            key = ""
-            value: tuple[int, int] | None = None
-            for e in wire.iter_fields(buf, f.start, f.end):
-                if e.number == 1 and e.wire_type == wire.LEN:
-                    key = _text(buf, e.start, e.end)
-                elif e.number == 2 and e.wire_type == wire.LEN:
-                    value = (e.start, e.end)
-            if value is None:
-                continue
-            for a in wire.iter_fields(buf, *value):
-                if a.number == 3 and a.wire_type == wire.VARINT:
-                    ints[key] = a.value - (1 << 64) if a.value >= 1 << 63 else a.value
-                elif (
-                    a.number == 5 and a.wire_type == wire.VARINT and key == "use_node_name_sharing"
-                ):
-                    sharing = bool(a.value)
-                elif a.number == 2 and a.wire_type == wire.LEN and key == "_gradient_op_type":
-                    gradient = bytes(buf[a.start : a.end])
-                elif a.number == 10 and a.wire_type == wire.LEN:
-                    functions.append(_name_of(buf, a.start, a.end))
-                elif a.number == 1 and a.wire_type == wire.LEN:
-                    count = 0
-                    for item in wire.iter_fields(buf, a.start, a.end):
-                        if item.number == 6:
-                            if item.wire_type == wire.VARINT:
-                                count += 1
-                            elif item.wire_type == wire.LEN:
-                                count += _count_varints(buf, item.start, item.end)
-                        elif item.number == 9 and item.wire_type == wire.LEN:
-                            functions.append(_name_of(buf, item.start, item.end))
-                    type_lists[key] = count
-    return LibraryNode(
-        name, op, tuple(inputs), ints, type_lists, tuple(functions), gradient, sharing
-    )
-
-
-def _count_varints(buf: wire.Buffer, start: int, end: int) -> int:
-    # A packed varint run: one value per byte below 0x80.
-    return sum(1 for b in bytes(buf[start:end]) if b < 0x80)
-
-
-def _scan_function(buf: wire.Buffer, start: int, end: int) -> LibraryFunction:
-    name = ""
-    num_inputs = num_outputs = 0
-    nodes: list[LibraryNode] = []
-    for f in wire.iter_fields(buf, start, end):
-        if f.wire_type != wire.LEN:
-            continue
-        if f.number == 1:
-            for s in wire.iter_fields(buf, f.start, f.end):
-                if s.wire_type != wire.LEN:
-                    continue
-                if s.number == 1:
-                    name = _text(buf, s.start, s.end)
-                elif s.number == 2:
-                    num_inputs += 1
-                elif s.number == 3:
-                    num_outputs += 1
-        elif f.number == 3:
-            nodes.append(_scan_node(buf, f.start, f.end))
-    return LibraryFunction(name, num_inputs, num_outputs, tuple(nodes))
-
-
-def scan_library(graph: wire.Buffer) -> Library:
-    """The function library of a serialized GraphDef, read from the wire.
-
-    Raises :class:`~smlite.formats.wire.WireError` on damaged bytes.
-    """
-    functions: list[LibraryFunction] = []
-    gradients: list[tuple[bytes, str]] = []
-    for g in wire.iter_fields(graph):
-        if g.number != 2 or g.wire_type != wire.LEN:
-            continue
-        for f in wire.iter_fields(graph, g.start, g.end):
-            if f.wire_type != wire.LEN:
-                continue
-            if f.number == 1:
-                functions.append(_scan_function(graph, f.start, f.end))
-            elif f.number == 3:
-                func, op_type = "", b""
-                for r in wire.iter_fields(graph, f.start, f.end):
-                    if r.wire_type == wire.LEN and r.number == 1:
-                        func = _text(graph, r.start, r.end)
-                    elif r.wire_type == wire.LEN and r.number == 2:
-                        op_type = bytes(graph[r.start : r.end])
-                gradients.append((op_type, func))
-    return Library(tuple(functions), tuple(gradients))
-
-
-# ---------------------------------------------------------------------------
 # Names TensorFlow's loader gives the library functions
 # ---------------------------------------------------------------------------
 
@@ -399,7 +219,6 @@ OutputSpec = tuple[int | str, ...]
 
 # function_deserialization._FUNCTION_WRAPPER_NAME_REGEX
 _WRAPPER_NAME = re.compile(r"^__inference_(.*)_\d+$", re.DOTALL)
-_CALL_OPS = ("StatefulPartitionedCall", "PartitionedCall")
 
 
 @lru_cache(maxsize=1)
@@ -443,7 +262,7 @@ def _referenced_outputs(node_name: str, references: Iterable[str]) -> int:
     return max(1, sum(widest.values()))
 
 
-def _count_outputs(node: LibraryNode, spec: OutputSpec | None, references: list[str]) -> int:
+def _count_outputs(node: Node, spec: OutputSpec | None, references: list[str]) -> int:
     if spec is None:
         return _referenced_outputs(node.name, references)
     total = 0
@@ -453,7 +272,7 @@ def _count_outputs(node: LibraryNode, spec: OutputSpec | None, references: list[
             continue
         kind, rest = item[0], item[1:]
         attr, _, default = rest.partition("=")
-        value = node.ints.get(attr) if kind == "#" else node.type_list_lengths.get(attr)
+        value = node.attr_int(attr) if kind == "#" else node.type_list_length(attr)
         if value is None:
             value = int(default) if default.lstrip("-").isdigit() else 0
         total += max(0, value)
@@ -461,7 +280,7 @@ def _count_outputs(node: LibraryNode, spec: OutputSpec | None, references: list[
 
 
 def loaded_function_names(
-    library: Library, stripped_ops: pb.OpList | None = None
+    library: GraphIndex, stripped_ops: pb.OpList | None = None
 ) -> dict[str, str]:
     """The names TensorFlow 2.21's ``tf.saved_model.load`` gives each library function.
 
@@ -484,7 +303,7 @@ def loaded_function_names(
 
     Checked against TensorFlow 2.21 on the fixture models (tests/tf).
     """
-    fdefs = {f.name: f for f in library.functions}
+    fdefs = dict(library.functions)
     op_specs: dict[str, OutputSpec] = dict(_op_output_table())
     if stripped_ops is not None:
         for op_def in stripped_ops.op:
@@ -499,9 +318,11 @@ def loaded_function_names(
     for name in order:
         fdef = fdefs[name]
         counter += sum(
-            1 for n in fdef.nodes if n.op == "HashTableV2" and not n.use_node_name_sharing
+            1
+            for n in fdef.nodes
+            if n.op == "HashTableV2" and not n.attr_bool("use_node_name_sharing")
         )
-        tensors = fdef.num_inputs
+        tensors = len(fdef.args)
         references: list[str] = []
         for node in fdef.nodes:
             if node.op in fdefs:
@@ -520,20 +341,22 @@ def loaded_function_names(
 
 
 def _topological_order(
-    library: Library, names: set[str], gradient_funcs: Mapping[bytes, str]
+    library: GraphIndex, names: set[str], gradient_funcs: Mapping[bytes, str]
 ) -> list[str]:
     """function_deserialization._sort_function_defs: a stack-based topological sort."""
     deps: dict[str, set[str]] = {}
-    for f in library.functions:
+    for f in library.library:
         found: set[str] = set()
         for node in f.nodes:
-            gradient = node.gradient_op_type if node.op not in _CALL_OPS else b""
+            gradient = b""
+            if node.op not in CALL_OPS:
+                gradient = node.attr_bytes("_gradient_op_type") or b""
             if node.op in names:
                 found.add(node.op)
             elif gradient and gradient in gradient_funcs:
                 found.add(gradient_funcs[gradient])
             else:
-                found.update(node.functions)
+                found.update(fn for _, fn in node.function_attrs)
         deps[f.name] = found
     edges: dict[str, list[str]] = defaultdict(list)
     waiting: dict[str, int] = defaultdict(int)
@@ -541,7 +364,7 @@ def _topological_order(
         for dep in found:
             edges[dep].append(name)
             waiting[name] += 1
-    ready = [f.name for f in library.functions if waiting[f.name] == 0]
+    ready = [f.name for f in library.library if waiting[f.name] == 0]
     order: list[str] = []
     while ready:
         name = ready.pop()
@@ -553,5 +376,5 @@ def _topological_order(
     # A dependency cycle (TensorFlow refuses to load it) or a call of a
     # function missing from the library: the rest in file order.
     seen = set(order)
-    order.extend(f.name for f in library.functions if f.name not in seen)
+    order.extend(f.name for f in library.library if f.name not in seen)
     return order

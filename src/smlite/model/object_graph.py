@@ -39,14 +39,12 @@ from typing import TYPE_CHECKING
 
 from smlite import pb
 from smlite.errors import CorruptFileError, SmliteError
-from smlite.formats import wire
 from smlite.model.dtypes import DType
 from smlite.model.functions import (
     ConcreteFunction,
     Function,
     FunctionSpec,
     loaded_function_names,
-    scan_library,
 )
 from smlite.model.tensors import TensorShape
 
@@ -593,12 +591,13 @@ def object_graph(mg: MetaGraph) -> ObjectGraph | None:
                 "the SavedModel has been closed"
             )
         try:
-            library = scan_library(graph)
-        except wire.WireError as e:
+            library = mg.graph_index
+        except CorruptFileError as e:
+            cause = e.__cause__ if e.__cause__ is not None else e
             raise CorruptFileError(
-                f"the function library of meta graph #{mg.index} is damaged: {e}",
+                f"the function library of meta graph #{mg.index} is damaged: {cause}",
                 path=mg._owner.file,
-            ) from e
+            ) from cause
         return loaded_function_names(library, mg.header.meta_info_def.stripped_op_list)
 
     filenames = tuple(a.filename for a in mg.header.asset_file_def)

@@ -9,6 +9,7 @@ Example (every key optional)::
     deny-ops = ["StringToHashBucketFast"]        # SML610
     allow-ops = []                               # when given, any other op is SML611
     allowed-custom-ops = ["MyCompanyOp"]         # not reported as SML609
+    allowed-keras-modules = ["my_company"]       # Keras classes/functions: no SML804/SML805
     ops-from = "serving_ops.txt"                 # op names of the serving runtime
     max-model-size = "2GiB"                      # whole directory (also: max-graph-size,
     max-variables-size = "1.5GB"                 # max-variables-size); ints are bytes
@@ -34,6 +35,7 @@ from typing import Any
 
 from smlite.errors import SmliteError
 from smlite.model.rules import Finding, Rule, Severity, rule
+from smlite.model.saved_model import parse_tag_set
 
 __all__ = ["Policy", "PolicyError", "find_policy", "load_policy", "parse_size"]
 
@@ -44,6 +46,7 @@ _KEYS = frozenset(
         "deny-ops",
         "allow-ops",
         "allowed-custom-ops",
+        "allowed-keras-modules",
         "ops-from",
         "max-model-size",
         "max-graph-size",
@@ -51,6 +54,7 @@ _KEYS = frozenset(
         "warnings-as-errors",
         "disable",
         "severity",
+        "diff",
     }
 )
 _SIZE = re.compile(r"\s*([0-9]+(?:\.[0-9]+)?)\s*([kmgt]?i?b?)?\s*", re.IGNORECASE)
@@ -81,10 +85,6 @@ def parse_size(value: int | float | str) -> int:
     return int(float(m.group(1)) * _UNITS[(m.group(2) or "").lower()])
 
 
-def _tag_set(text: str) -> frozenset[str]:
-    return frozenset(t.strip() for t in text.split(",") if t.strip())
-
-
 @dataclass(frozen=True, slots=True)
 class Policy:
     """What a model must satisfy beyond the built-in checks."""
@@ -97,6 +97,8 @@ class Policy:
     deny_ops: frozenset[str] = frozenset()
     allow_ops: frozenset[str] | None = None
     allowed_custom_ops: frozenset[str] = frozenset()
+    #: Packages / modules (and their submodules) whose Keras classes and functions are trusted.
+    allowed_keras_modules: frozenset[str] = frozenset()
     ops_from: Path | None = None
     max_model_size: int | None = None
     max_graph_size: int | None = None
@@ -106,9 +108,15 @@ class Policy:
     severity: Mapping[str, Severity] = field(default_factory=lambda: MappingProxyType({}))
     #: The file this policy came from (None: built-in defaults).
     source: Path | None = None
+    #: ``[tool.smlite.diff]`` as written; ``smlite.model.diff.policy`` reads and checks it.
+    diff: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
 
     def enabled(self, r: Rule) -> bool:
         return r.id not in self.disabled
+
+    def allows_keras_module(self, module: str) -> bool:
+        """True when ``module`` (or a registered package) is, or is under, an allowed one."""
+        return any(module == m or module.startswith(m + ".") for m in self.allowed_keras_modules)
 
     def apply(self, finding: Finding) -> Finding | None:
         """The finding with the policy's severity, or None when its rule is disabled."""
@@ -146,7 +154,7 @@ class Policy:
         def size(key: str) -> int | None:
             return parse_size(table[key]) if key in table else None
 
-        tag_sets = tuple(_tag_set(t) for t in sorted(names("required-tag-sets")))
+        tag_sets = tuple(parse_tag_set(t) for t in sorted(names("required-tag-sets")))
         raw_sigs = table.get("required-signatures", [])
         signatures: dict[frozenset[str], tuple[str, ...]] = {}
         if isinstance(raw_sigs, list):
@@ -156,7 +164,7 @@ class Policy:
             for tags, keys in raw_sigs.items():
                 if not isinstance(keys, list):
                     raise TypeError("required-signatures values must be lists of keys")
-                signatures[_tag_set(tags)] = tuple(str(k) for k in keys)
+                signatures[parse_tag_set(tags)] = tuple(str(k) for k in keys)
         else:
             raise TypeError("required-signatures must be a list or a table")
 
@@ -185,12 +193,16 @@ class Policy:
         warnings_as_errors = table.get("warnings-as-errors", False)
         if not isinstance(warnings_as_errors, bool):
             raise TypeError("warnings-as-errors must be true or false")
+        diff = table.get("diff", {})
+        if not isinstance(diff, dict):
+            raise TypeError("diff must be a table ([tool.smlite.diff])")
         return cls(
             required_tag_sets=tag_sets,
             required_signatures=MappingProxyType(signatures),
             deny_ops=names("deny-ops"),
             allow_ops=names("allow-ops") if "allow-ops" in table else None,
             allowed_custom_ops=names("allowed-custom-ops"),
+            allowed_keras_modules=names("allowed-keras-modules"),
             ops_from=ops_from,
             max_model_size=size("max-model-size"),
             max_graph_size=size("max-graph-size"),
@@ -199,6 +211,7 @@ class Policy:
             disabled=frozenset(disabled),
             severity=MappingProxyType(severity),
             source=source,
+            diff=MappingProxyType(dict(diff)),
         )
 
 

@@ -8,7 +8,7 @@ scanning) key alerts on, so they never change meaning.
 
 Id ranges: 0xx files and parsing, 1xx meta graphs and signatures, 2xx
 variables, 3xx assets, 4xx fingerprint, 5xx TF Serving layout, 6xx ops,
-7xx size limits.
+7xx size limits, 8xx Keras metadata (Lambda layers, custom classes).
 """
 
 from __future__ import annotations
@@ -111,6 +111,15 @@ _RULE_LIST = (
         _W,
         "Both saved_model.pb and saved_model.pbtxt exist",
         "Loaders read saved_model.pb and ignore the .pbtxt; remove the stale one.",
+    ),
+    Rule(
+        "SML007",
+        "not-a-saved-model",
+        _E,
+        "saved_model.pb holds a GraphDef, a MetaGraphDef or a TF-Hub module file",
+        "A frozen graph, a bare MetaGraphDef or tfhub_module.pb saved under the name "
+        "saved_model.pb is not a SavedModel: loaders find no meta graph in it. Export a "
+        "SavedModel (tf.saved_model.save, or SavedModelBuilder in TF1).",
     ),
     # -- meta graphs and signatures ---------------------------------------------------------
     Rule(
@@ -234,20 +243,30 @@ _RULE_LIST = (
         "Asset file names with '..' or absolute paths, and symlinks leaving the model "
         "directory, make the model read files it does not ship.",
     ),
+    Rule(
+        "SML303",
+        "missing-unread-asset",
+        _W,
+        "An asset file is missing, but no node of the graph reads it",
+        "The meta graph lists the asset, yet nothing consumes the tensor its path is fed "
+        "to, so loading and serving work without it (TensorFlow only feeds the path). "
+        "Ship the file or drop the stale asset entry.",
+    ),
     # -- fingerprint ------------------------------------------------------------------------
     Rule(
         "SML401",
         "missing-fingerprint",
         _W,
-        "fingerprint.pb is missing from a TF2 export",
-        "TF 2.x writes fingerprint.pb; without it the files cannot be checked against the "
-        "export and serving cannot report the model's fingerprint.",
+        "fingerprint.pb is missing from a TF2 export whose writer writes it",
+        "tf.saved_model.save writes fingerprint.pb from TF 2.11 on (decided from the writing "
+        "release, meta_info_def.tensorflow_version); without it the files cannot be checked "
+        "against the export and serving cannot report the model's fingerprint.",
     ),
     Rule(
         "SML402",
         "fingerprint-mismatch",
         _E,
-        "A hash in fingerprint.pb differs from the recomputed one",
+        "A hash in fingerprint.pb differs from what the writing release would have stored",
         "The files changed after export, or files of different exports were mixed.",
     ),
     Rule("SML403", "unparsable-fingerprint", _E, "fingerprint.pb does not parse", ""),
@@ -358,8 +377,110 @@ _RULE_LIST = (
         "An op creates a summary writer",
         "Summary file/db writers write event files or databases to a path.",
     ),
+    Rule(
+        "SML613",
+        "op-without-kernel",
+        _E,
+        "An op the model needs has no kernel in TensorFlow",
+        "The op is registered, but TensorFlow 2.21 has no kernel for it on any device "
+        "(kernels removed from TensorFlow, or only in TPU or custom builds). A session places "
+        "every node of the graph when it first runs, and a function every node of its body, "
+        "so loading or serving fails. --ops-from can name another runtime's kernels.",
+    ),
+    Rule(
+        "SML614",
+        "op-without-cpu-kernel",
+        _E,
+        "An op the model needs has no CPU kernel in TensorFlow",
+        "TensorFlow 2.21 has kernels for the op only on other devices (GPU, TPU), so the "
+        "model fails to load on a CPU-only server. When you serve on GPUs only, lower it "
+        'with severity = { SML614 = "warning" }.',
+    ),
     # -- sizes ------------------------------------------------------------------------------
     Rule("SML701", "size-limit", _E, "A size limit of the policy is exceeded", ""),
+    Rule(
+        "SML702",
+        "protobuf-limit-exceeded",
+        _E,
+        "saved_model.pb is 2 GiB or more: over protobuf's limit for one message",
+        "Protobuf refuses to parse a message of 2 GiB or more, so TensorFlow cannot load the "
+        "model (and cannot save it either). Keep large weights in variables (tf.Variable), "
+        "which are stored in variables/ and have no such limit; `smlite size` shows what "
+        "takes the space.",
+    ),
+    Rule(
+        "SML703",
+        "near-protobuf-limit",
+        _W,
+        "saved_model.pb is over 1.5 GiB: close to protobuf's 2 GiB limit",
+        "A little more growth and the export fails to save or load. `smlite size` shows what "
+        "takes the space.",
+    ),
+    Rule(
+        "SML704",
+        "constants-in-graph",
+        _N,
+        "More than half of saved_model.pb are weights folded into the graph as constants",
+        "Tensors captured by a tf.function (NumPy arrays, tf.constant values) or a frozen "
+        "graph are stored inside saved_model.pb. As tf.Variable objects they would live in "
+        "variables/: smaller graph, no 2 GiB limit, weights updatable without re-export.",
+    ),
+    # -- Keras metadata ---------------------------------------------------------------------
+    Rule(
+        "SML801",
+        "keras-lambda-bytecode",
+        _E,
+        "A Keras Lambda layer carries Python bytecode",
+        "tf-keras stores the layer's Python function as marshal bytes; load_model turns them "
+        "back into a function with marshal.loads and runs it whenever the layer is called. "
+        "The message lists what the code references (read without running it). Replace the "
+        "Lambda with a layer class, or disable the rule for models you built yourself.",
+    ),
+    Rule(
+        "SML802",
+        "keras-lambda-dangerous-name",
+        _E,
+        "A Lambda layer's bytecode references a name that runs commands or loads code",
+        "Names such as os, system, subprocess, eval, exec, __import__, open or getattr have "
+        "no use in tensor code; they run shell commands, load or build code, reach files or "
+        "the network, or reach any of these by a computed name.",
+    ),
+    Rule(
+        "SML803",
+        "keras-lambda-opaque-bytecode",
+        _E,
+        "A Lambda layer's bytecode could not be read",
+        "smlite reads the code layouts of CPython 3.0 to 3.13 without running the code; this "
+        "payload fits none (another Python release, or damage), so what it does is unknown. "
+        "It is treated like a Lambda that references a dangerous name.",
+    ),
+    Rule(
+        "SML804",
+        "keras-function-by-name",
+        _E,
+        "A Lambda layer calls a function found by name in a module that is not Keras",
+        "load_model resolves the name in that module's namespace or among registered "
+        "objects: what runs depends on code outside the model. List the module in the "
+        "policy's allowed-keras-modules when it is yours.",
+    ),
+    Rule(
+        "SML805",
+        "keras-custom-object",
+        _W,
+        "A registered custom Keras class is needed to load the model",
+        "The class (Package>Name, or a module outside keras/tf_keras) must be importable and "
+        "registered where the model is loaded, and its code runs then. List its package or "
+        "module in the policy's allowed-keras-modules when it is yours.",
+    ),
+    Rule(
+        "SML806",
+        "keras-metadata-unreadable",
+        _E,
+        "The Keras metadata does not parse",
+        "keras_metadata.pb (or an object's metadata in the object graph) is damaged, too "
+        "large or nested too deeply; tf-keras's load_model fails on it, and the Lambda layers "
+        "it may describe could not be checked.",
+    ),
 )
 
 #: Every rule by id (``"SML601"``), in id order.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -20,17 +20,20 @@ from smlite.model.tensors import TensorInfo
 if TYPE_CHECKING:
     from types import TracebackType
 
-    from smlite.formats.graph_scan import GraphScan, OpCalls, OpsScan
+    from smlite.formats.graph_index import GraphIndex, Node
+    from smlite.model.keras import KerasModel
     from smlite.model.object_graph import ObjectGraph
     from smlite.model.variables import VariableSet
 
 __all__ = [
+    "ASSETS_COLLECTION",
     "Asset",
     "MetaGraph",
     "SavedModel",
     "Signature",
     "INIT_OP_SIGNATURE_KEY",
     "TRAIN_OP_SIGNATURE_KEY",
+    "format_tag_set",
     "parse_tag_set",
     "parse_tf_release",
 ]
@@ -40,15 +43,28 @@ INIT_OP_SIGNATURE_KEY = "__saved_model_init_op"
 TRAIN_OP_SIGNATURE_KEY = "__saved_model_train_op"
 _INTERNAL_SIGNATURES = frozenset({INIT_OP_SIGNATURE_KEY, TRAIN_OP_SIGNATURE_KEY})
 #: The TF1 collection holding Any-packed AssetFileDefs (constants.ASSETS_KEY).
-_ASSETS_COLLECTION = "saved_model_assets"
+ASSETS_COLLECTION = "saved_model_assets"
 V = TypeVar("V")
-S = TypeVar("S")
 
 
-def parse_tag_set(tags: str | Iterable[str]) -> frozenset[str]:
-    """``"serve,gpu"`` or ``["serve", "gpu"]`` to a tag set; empty tags are dropped."""
+def parse_tag_set(tags: str | Iterable[str], *, strip: bool = True) -> frozenset[str]:
+    """``"serve,gpu"`` or ``["serve", "gpu"]`` to a tag set: the one reading of tag-set text.
+
+    Tags are split at commas and empty ones dropped, so ``""`` is the empty
+    tag-set (TF-Hub modules export one), as in TensorFlow's
+    ``saved_model_utils.get_meta_graph_def``.  Spaces around tags are
+    stripped unless ``strip`` is false (``saved_model_cli show --tag_set`` matches
+    tags as typed when it lists signature keys).
+    """
     items = tags.split(",") if isinstance(tags, str) else list(tags)
+    if not strip:
+        return frozenset(t for t in items if t)
     return frozenset(t.strip() for t in items if t and t.strip())
+
+
+def format_tag_set(tags: Iterable[str]) -> str:
+    """The text :func:`parse_tag_set` reads back: sorted tags joined by commas (``""``: none)."""
+    return ",".join(sorted(tags))
 
 
 _RELEASE_RE = re.compile(r"\s*v?(\d+)\.(\d+)(?:\.(\d+))?")
@@ -95,6 +111,11 @@ class Signature:
         """True for ``__saved_model_init_op`` and ``__saved_model_train_op``."""
         return self.key in _INTERNAL_SIGNATURES
 
+    @property
+    def defaulted_inputs(self) -> frozenset[str]:
+        """Inputs the signature gives a default value (``SignatureDef.defaults``): optional."""
+        return frozenset(self.proto.defaults)
+
     def __repr__(self) -> str:
         return (
             f"Signature({self.key!r}, inputs={list(self.inputs)}, "
@@ -104,11 +125,17 @@ class Signature:
 
 @dataclass(frozen=True, slots=True)
 class Asset:
-    """An AssetFileDef: a file under ``assets/`` fed to a graph tensor."""
+    """A file under ``assets/`` and the graph tensors its path is fed to (AssetFileDefs)."""
 
     filename: str
-    tensor_name: str
+    #: Every tensor an AssetFileDef of this file names (TF1 graphs may have several).
+    tensor_names: tuple[str, ...]
     path: Path
+
+    @property
+    def tensor_name(self) -> str:
+        """The tensor of the first AssetFileDef of this file."""
+        return self.tensor_names[0]
 
     @property
     def exists(self) -> bool:
@@ -194,22 +221,26 @@ class MetaGraph:
         TF2 exports list them in ``asset_file_def``; TF1 ``SavedModelBuilder``
         exports keep them only in the ``saved_model_assets`` collection, as
         ``Any``-packed AssetFileDefs (read when ``asset_file_def`` is empty,
-        like ``loader_impl.get_asset_tensors``).  Repeats are listed once.
+        like ``loader_impl.get_asset_tensors`` and TF Serving's C++ loader).
+        One :class:`Asset` per file, in first-seen order, with every tensor
+        fed its path.  This is the one reading of a meta graph's assets.
         """
         assets_dir = self._owner.path / "assets"
         header = self._raw.header
         protos: list[pb.AssetFileDef] = list(header.asset_file_def)
-        if not protos and _ASSETS_COLLECTION in header.collection_def:
-            for packed in header.collection_def[_ASSETS_COLLECTION].any_list.value:
+        if not protos and ASSETS_COLLECTION in header.collection_def:
+            for packed in header.collection_def[ASSETS_COLLECTION].any_list.value:
                 asset = pb.unpack_any(packed, path=self._owner.file)
                 if isinstance(asset, pb.AssetFileDef):
                     protos.append(asset)
-        seen: dict[tuple[str, str], Asset] = {}
+        tensors: dict[str, list[str]] = {}
         for a in protos:
-            key = (a.filename, a.tensor_info.name)
-            if key not in seen:
-                seen[key] = Asset(a.filename, a.tensor_info.name, assets_dir / a.filename)
-        return tuple(seen.values())
+            names = tensors.setdefault(a.filename, [])
+            if a.tensor_info.name not in names:
+                names.append(a.tensor_info.name)
+        return tuple(
+            Asset(name, tuple(found), assets_dir / name) for name, found in tensors.items()
+        )
 
     @property
     def collection_keys(self) -> tuple[str, ...]:
@@ -222,23 +253,16 @@ class MetaGraph:
 
     # -- on demand: from the graph -------------------------------------------
     @cached_property
-    def graph_scan(self) -> GraphScan:
-        """Node names, ops and function references of the graph and its library."""
-        from smlite.formats.graph_scan import scan_graph  # only when the graph is asked for
+    def graph_index(self) -> GraphIndex:
+        """Every node of the graph and of its function library (one pass, then cached).
 
-        return self._scanned(scan_graph)
+        Raises :class:`~smlite.errors.CorruptFileError` (caused by the
+        :class:`~smlite.formats.wire.WireError`) when the GraphDef is damaged.
+        """
+        from smlite.formats.graph_index import index_graph  # only when the graph is asked for
 
-    @cached_property
-    def _ops_scan(self) -> OpsScan:
-        # Op types and calls only: what --list_ops needs, much cheaper than graph_scan.
-        from smlite.formats.graph_scan import scan_ops
-
-        return self._scanned(scan_ops)
-
-    def _scanned(self, scan: Callable[[wire.Buffer], S]) -> S:
-        """``scan`` over the serialized GraphDef; its WireError as a located CorruptFileError."""
         try:
-            return scan(self._owner._file.graph_bytes(self._raw))
+            return index_graph(self._owner._file.graph_bytes(self._raw))
         except wire.WireError as e:
             offset = self._raw.graph_spans[0][0] + e.offset if self._raw.graph_spans else None
             raise CorruptFileError(
@@ -246,6 +270,11 @@ class MetaGraph:
                 path=self._owner.file,
                 offset=offset,
             ) from e
+
+    @property
+    def graph_scan(self) -> GraphIndex:
+        """The same as :attr:`graph_index` (the name older callers use)."""
+        return self.graph_index
 
     def graph_bytes(self) -> bytes | memoryview:
         """The serialized GraphDef (a view into the memory-mapped file for binary models)."""
@@ -269,45 +298,53 @@ class MetaGraph:
         called as an op or through the ``f`` attribute of (Stateful)PartitionedCall;
         function names themselves are not ops.
         """
-        scan = self._ops_scan
+        index = self.graph_index
+        functions = index.functions
         used: set[str] = set()
         pending: list[str] = []
 
-        def mark(op: str) -> None:
-            if op not in used and op in scan.functions:
-                pending.append(op)
-            used.add(op)
+        def visit(nodes: Sequence[Node]) -> None:
+            ops, calls = _op_calls(nodes)
+            for op in (*ops, *calls):
+                if op not in used and op in functions:
+                    pending.append(op)
+                used.add(op)
 
-        def visit(calls: OpCalls) -> None:
-            for op in calls.ops:
-                mark(op)
-            for fn in calls.calls:
-                mark(fn)
-
-        visit(scan.graph)
+        visit(index.nodes)
         while pending:
-            visit(scan.functions[pending.pop()])
-        return frozenset(op for op in used if op not in scan.functions)
+            visit(functions[pending.pop()].nodes)
+        return frozenset(op for op in used if op not in functions)
 
     @cached_property
     def all_ops(self) -> frozenset[str]:
         """Every op type in the graph and in every library function, reachable or not."""
-        scan = self._ops_scan
-        ops = set(scan.graph.ops)
-        for body in scan.functions.values():
-            ops.update(body.ops)
-        return frozenset(ops - set(scan.functions))
+        index = self.graph_index
+        ops = set(_op_calls(index.nodes)[0])
+        for fn in index.functions.values():
+            ops.update(_op_calls(fn.nodes)[0])
+        return frozenset(ops - set(index.functions))
 
     @property
     def function_names(self) -> tuple[str, ...]:
-        return tuple(self.graph_scan.functions)
+        return tuple(self.graph_index.functions)
 
     @property
     def node_count(self) -> int:
-        return len(self.graph_scan.nodes)
+        return len(self.graph_index.nodes)
 
     def __repr__(self) -> str:
         return f"MetaGraph(tags={sorted(self.tag_set)}, signatures={len(self.signatures)})"
+
+
+def _op_calls(nodes: Sequence[Node]) -> tuple[set[str], set[str]]:
+    """Op types and call-op ``f`` functions, without building nodes when they are not built."""
+    from smlite.formats.graph_index import CALL_OPS, NodeList
+
+    if isinstance(nodes, NodeList):
+        return nodes.op_calls()
+    ops = {node.op for node in nodes}
+    calls = {node.attr_function("f") or "" for node in nodes if node.op in CALL_OPS}
+    return ops, calls
 
 
 class SavedModel:
@@ -388,28 +425,53 @@ class SavedModel:
 
         return saved_model_variables(self)
 
+    @cached_property
+    def keras(self) -> KerasModel | None:
+        """What Keras recorded: model class, layers, training config, versions (read on first use).
+
+        None for a model Keras did not write.  Raises
+        :class:`~smlite.errors.CorruptFileError` when ``keras_metadata.pb`` is damaged.
+        See :mod:`smlite.model.keras`.
+        """
+        from smlite.model.keras import keras_model
+
+        return keras_model(self)
+
     # -- meta graphs -----------------------------------------------------------
     @property
     def tag_sets(self) -> tuple[frozenset[str], ...]:
         return tuple(m.tag_set for m in self.meta_graphs)
 
-    def meta_graph(self, tags: str | Iterable[str] | None = None) -> MetaGraph:
-        """The meta graph whose tag *set* equals ``tags`` (``"serve"`` or ``"serve,gpu"``).
+    def meta_graph(
+        self, tags: str | Iterable[str] | None = None, *, strip: bool = True
+    ) -> MetaGraph:
+        """The meta graph whose tag *set* equals ``tags`` (``"serve"``, ``"serve,gpu"``, ``""``).
 
-        With ``tags=None`` the model must have exactly one meta graph.
+        ``tags`` is read by :func:`parse_tag_set` (``""`` names the empty
+        tag-set of a TF-Hub module).  With ``tags=None`` the model must have
+        exactly one meta graph.  Raises :class:`TagSetNotFoundError` offering
+        the tag-sets there are, every one of which this method accepts.
         """
+        hint = ""
         if tags is None:
             if len(self.meta_graphs) == 1:
                 return self.meta_graphs[0]
-            wanted: frozenset[str] | None = None
+            name = "(none given)"
         else:
-            wanted = parse_tag_set(tags)
+            wanted = parse_tag_set(tags, strip=strip)
             for mg in self.meta_graphs:
                 if mg.tag_set == wanted:
                     return mg
-        choices = [",".join(sorted(m.tag_set)) for m in self.meta_graphs]
-        name = "(none given)" if wanted is None else ",".join(sorted(wanted))
-        hint = "give one with --tag_set" if wanted is None and choices else ""
+            name = tags if isinstance(tags, str) else format_tag_set(wanted)
+            stripped = parse_tag_set(tags)
+            if stripped != wanted and any(mg.tag_set == stripped for mg in self.meta_graphs):
+                hint = (
+                    "Tags are matched as typed when listing signature keys (as saved_model_cli "
+                    f"does); without the spaces: {format_tag_set(stripped)!r}"
+                )
+        choices = sorted(format_tag_set(m.tag_set) for m in self.meta_graphs)
+        if tags is None and choices:
+            hint = "give one with --tag_set"
         raise TagSetNotFoundError(name, choices, path=self.path, hint=hint)
 
     @property
@@ -420,7 +482,3 @@ class SavedModel:
     def __repr__(self) -> str:
         tags = [sorted(t) for t in self.tag_sets]
         return f"SavedModel({str(self.path)!r}, format={self.format!r}, tag_sets={tags})"
-
-
-def open_saved_model(path: str | os.PathLike[str], *, version: int | None = None) -> SavedModel:
-    return SavedModel.open(path, version=version)

@@ -13,29 +13,32 @@ anywhere else are.
 
 Ops that are not in stock TensorFlow's registry (a snapshot of TF 2.21's op
 names ships in ``smlite/data``; ``--ops-from`` gives another runtime's list)
-need a custom op library at serving time and are reported as such.
+need a custom op library at serving time and are reported as such.  Registered
+ops that TensorFlow places when the model is loaded (every top-level node, and
+the nodes of every function that can be called) but that have no kernel at all
+(or none for the CPU) are reported too: see :mod:`smlite.model.op_registry`
+for the kernel snapshot.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Iterator, Mapping
+import re
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from importlib import resources
-from pathlib import Path
 
 from smlite import pb
-from smlite.errors import SmliteError
-from smlite.formats import wire
-from smlite.formats.node_scan import GraphNodes, Node, scan_nodes
+from smlite.errors import CorruptFileError, SmliteError
+from smlite.formats.graph_index import GraphIndex, Node
+from smlite.model import graph_walk
+from smlite.model.op_registry import CPU_DEVICE_TYPES, REWRITTEN_OPS, OpRegistry
+from smlite.model.op_risks import DEFAULT_DENYLIST, OP_RISKS, OpRisk
 from smlite.model.policy import Policy
 from smlite.model.rules import Finding, Rule, Where, rule
 from smlite.model.saved_model import MetaGraph, SavedModel
 
 __all__ = [
     "DEFAULT_DENYLIST",
-    "AssetRef",
-    "asset_refs",
     "OP_RISKS",
     "OpRegistry",
     "OpRisk",
@@ -43,268 +46,18 @@ __all__ = [
     "scan_meta_graph",
 ]
 
-#: ``saved_model_cli scan``'s default denylist (TF 2.21 ``_OP_DENYLIST``).
-DEFAULT_DENYLIST = frozenset({"WriteFile", "ReadFile", "PrintV2"})
-
-
-@dataclass(frozen=True, slots=True)
-class OpRisk:
-    """Why an op is a finding: the rule it breaks and the reason."""
-
-    rule_id: str
-    reason: str
-    #: Only a finding under a condition checked in code (the attribute or input named here).
-    condition: str | None = None
-
-
-def _risks(rule_id: str, reason: str, *ops: str, condition: str | None = None) -> dict[str, OpRisk]:
-    return {op: OpRisk(rule_id, reason, condition) for op in ops}
-
-
-# The ops below were picked from TensorFlow 2.21's op registry (tensorflow/core/ops/*.cc and
-# the tf.data, summary, debug and RPC kernels): every op whose kernel opens, lists, writes,
-# renames or deletes files, runs Python, or talks to other hosts.  Ops that only take a
-# *resource* created by one of these (ReaderRead, WriteScalarSummary, ...) are not listed: the
-# op that creates the resource is the one reported.
-OP_RISKS: Mapping[str, OpRisk] = {
-    # Reading files named by an input tensor (the path can come from a request).
-    **_risks("SML601", "reads the file named by its input (tf.io.read_file)", "ReadFile"),
-    **_risks(
-        "SML601",
-        "lists the file system with a glob pattern (tf.io.matching_files)",
-        "MatchingFiles",
-        "MatchingFilesDataset",
-        "ExperimentalMatchingFilesDataset",
-    ),
-    **_risks(
-        "SML601",
-        "a TF1 reader: opens the files named by the queue it reads from",
-        "WholeFileReader",
-        "WholeFileReaderV2",
-        "TextLineReader",
-        "TextLineReaderV2",
-        "TFRecordReader",
-        "TFRecordReaderV2",
-        "FixedLengthRecordReader",
-        "FixedLengthRecordReaderV2",
-        "LMDBReader",
-    ),
-    **_risks(
-        "SML601",
-        "a tf.data source that reads the files named by its input",
-        "TextLineDataset",
-        "TFRecordDataset",
-        "TFRecordDatasetV2",
-        "FixedLengthRecordDataset",
-        "FixedLengthRecordDatasetV2",
-        "CSVDataset",
-        "CSVDatasetV2",
-        "ExperimentalCSVDataset",
-        "LMDBDataset",
-        "ExperimentalLMDBDataset",
-        "LoadDataset",
-        "SnapshotDatasetReader",
-        "SnapshotNestedDatasetReader",
-        "SnapshotChunkDataset",
-        "ListSnapshotChunksDataset",
-    ),
-    **_risks(
-        "SML601",
-        "runs an SQL query against a database file (tf.data SqlDataset)",
-        "SqlDataset",
-        "ExperimentalSqlDataset",
-    ),
-    **_risks(
-        "SML601",
-        "memory-maps the file named by its memory_region_name attribute",
-        "ImmutableConst",
-    ),
-    **_risks(
-        "SML601", "reads a checkpoint file named by its ckpt_path input", "LoadAndRemapMatrix"
-    ),
-    **_risks(
-        "SML601", "reads the two vocabulary files named by its inputs", "GenerateVocabRemapping"
-    ),
-    **_risks("SML601", "reads the text corpus named by its filename attribute", "Skipgram"),
-    **_risks(
-        "SML601",
-        "reads a FileDescriptorSet from the file named by descriptor_source",
-        "DecodeProtoV2",
-        "EncodeProto",
-        condition="descriptor_source",
-    ),
-    # Writing files.
-    **_risks(
-        "SML602",
-        "writes its input to the file named by its filename input (tf.io.write_file)",
-        "WriteFile",
-    ),
-    **_risks(
-        "SML602",
-        "writes a dataset to files under a path",
-        "DatasetToTFRecord",
-        "ExperimentalDatasetToTFRecord",
-        "SaveDataset",
-        "SaveDatasetV2",
-        "DistributedSave",
-        "SnapshotDataset",
-        "SnapshotDatasetV2",
-    ),
-    **_risks(
-        "SML602",
-        "caches a dataset in files when its filename input is not empty",
-        "CacheDataset",
-        "CacheDatasetV2",
-        condition="filename",
-    ),
-    **_risks("SML602", "changes file-system settings of the process", "FileSystemSetConfiguration"),
-    # Python.
-    **_risks(
-        "SML603",
-        "calls a Python function registered in the exporting process "
-        "(tf.py_function / tf.numpy_function)",
-        "PyFunc",
-        "PyFuncStateless",
-        "EagerPyFunc",
-    ),
-    # Debugger dumps.
-    **_risks(
-        "SML604",
-        "tfdbg op: sends tensors to the file:// or grpc:// URLs in debug_urls",
-        "DebugIdentity",
-        "DebugIdentityV2",
-        "DebugIdentityV3",
-        "DebugNanCount",
-        "DebugNumericSummary",
-        condition="debug_urls",
-    ),
-    # Network.
-    **_risks(
-        "SML605",
-        "tf.distribute RPC op: connects to or serves other hosts",
-        "RpcClient",
-        "RpcCall",
-        "RpcServer",
-        "RpcServerStart",
-        "RpcServerRegister",
-    ),
-    **_risks(
-        "SML605",
-        "reads from or registers with a tf.data service at a network address",
-        "DataServiceDataset",
-        "DataServiceDatasetV2",
-        "DataServiceDatasetV3",
-        "DataServiceDatasetV4",
-        "RegisterDataset",
-        "RegisterDatasetV2",
-    ),
-    # Saving and restoring checkpoints (fine inside the model's own saver).
-    **_risks(
-        "SML606",
-        "writes checkpoint files to a path given at run time",
-        "Save",
-        "SaveSlices",
-        "SaveV2",
-    ),
-    **_risks(
-        "SML606",
-        "reads checkpoint files from a path given at run time",
-        "Restore",
-        "RestoreSlice",
-        "RestoreV2",
-    ),
-    **_risks("SML606", "merges checkpoint files and deletes the originals", "MergeV2Checkpoints"),
-    # Lookup tables from text files (fine when the file is one of the model's assets).
-    **_risks(
-        "SML607",
-        "initializes a lookup table from the text file named by its filename input",
-        "InitializeTableFromTextFile",
-        "InitializeTableFromTextFileV2",
-        condition="filename",
-    ),
-    # Printing to a file.
-    **_risks(
-        "SML608",
-        "appends to the file named in output_stream (file://...)",
-        "PrintV2",
-        condition="output_stream",
-    ),
-    # Summary writers.
-    **_risks(
-        "SML612",
-        "creates a summary writer that writes event files or a database",
-        "CreateSummaryFileWriter",
-        "CreateSummaryDbWriter",
-    ),
-}
-
-_STRING_ATTRS = frozenset(
-    {"output_stream", "debug_urls", "descriptor_source", "memory_region_name", "filename"}
-)
-_CALL_OPS = ("PartitionedCall", "StatefulPartitionedCall")
-
-
-# ---------------------------------------------------------------------------
-# The op registry snapshot.
-# ---------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class OpRegistry:
-    """Op names a runtime knows."""
-
-    names: frozenset[str]
-    #: Where the names come from (``TensorFlow 2.21.0 registered ops``, a file path).
-    source: str
-
-    def __contains__(self, op: object) -> bool:
-        return op in self.names
-
-    @classmethod
-    def default(cls) -> OpRegistry:
-        """TensorFlow 2.21's registered op names (shipped with smlite)."""
-        return _DEFAULT_REGISTRY or _load_default()
-
-    @classmethod
-    def from_file(cls, path: str | os.PathLike[str]) -> OpRegistry:
-        """Op names from a text file: one per line, ``#`` comments, blank lines ignored."""
-        p = Path(os.fspath(path))
-        try:
-            text = p.read_text(encoding="utf-8")
-        except OSError as e:
-            raise SmliteError(f"{p}: cannot read the op list: {e.strerror or e}", path=p) from e
-        except UnicodeDecodeError as e:
-            raise SmliteError(f"{p}: the op list must be UTF-8 text ({e})", path=p) from e
-        return cls(frozenset(_op_lines(text)), str(p))
-
-
-def _op_lines(text: str) -> Iterator[str]:
-    for line in text.splitlines():
-        line = line.split("#", 1)[0].strip()
-        if line:
-            yield line
-
-
-_DEFAULT_REGISTRY: OpRegistry | None = None
-_DATA_FILE = "tf_ops_2.21.txt"
-
-
-def _load_default() -> OpRegistry:
-    global _DEFAULT_REGISTRY
-    text = resources.files("smlite").joinpath("data", _DATA_FILE).read_text(encoding="utf-8")
-    header = text.split("\n", 1)[0].lstrip("# ").split(":")[0]
-    _DEFAULT_REGISTRY = OpRegistry(frozenset(_op_lines(text)), header or _DATA_FILE)
-    return _DEFAULT_REGISTRY
-
 
 # ---------------------------------------------------------------------------
 # Scanning.
 # ---------------------------------------------------------------------------
 
 
-def graph_nodes(mg: MetaGraph) -> GraphNodes:
-    """Nodes of the graph and of every function, with inputs and the audited attributes."""
-    return scan_nodes(mg.graph_bytes(), string_attrs=_STRING_ATTRS)
+def graph_nodes(mg: MetaGraph) -> GraphIndex:
+    """Nodes of the graph and of every function, with inputs and attributes (the graph index).
+
+    Raises :class:`~smlite.errors.CorruptFileError` when the GraphDef is damaged.
+    """
+    return mg.graph_index
 
 
 @dataclass(slots=True)
@@ -314,7 +67,7 @@ class _Use:
     node: Node
 
 
-def _uses(graph: GraphNodes) -> Iterator[_Use]:
+def _uses(graph: GraphIndex) -> Iterator[_Use]:
     for node in graph.nodes:
         yield _Use(node.op, None, node)
     for fn in graph.functions.values():
@@ -322,108 +75,30 @@ def _uses(graph: GraphNodes) -> Iterator[_Use]:
             yield _Use(node.op, fn.name, node)
 
 
-def _input_node(ref: str) -> str:
-    """The node an input reference names (``^x`` / ``x:1`` / ``x:output:0`` -> ``x``)."""
-    return ref.lstrip("^").split(":", 1)[0]
+# TensorFlow's own saver functions: ``MultiDeviceSaver.to_proto`` (checkpoint/
+# functional_saver.py, used by tf.saved_model.save since TF 1.14/2.0 and unchanged through
+# 2.21) traces ``_traced_save`` and ``_traced_restore`` as tf.functions, which the library
+# holds as ``__inference__traced_save_<uid>`` and ``__inference__traced_restore_<uid>``.
+# Exports that embed a second saver (TFX Estimator exports written by TF 2.x) carry such
+# functions that nothing calls; they are the exporter's machinery all the same.
+_GENERATED_SAVER = re.compile(r"__inference__traced_(?:save|restore)_[0-9]+")
 
 
-@dataclass(frozen=True, slots=True)
-class AssetRef:
-    """An asset of a meta graph: the file under ``assets/`` and the tensor fed its path."""
-
-    filename: str
-    tensor_name: str
-    #: ``asset_file_def`` (TF2, TF1 >= 1.x builders) or the ``saved_model_assets`` collection.
-    source: str
-
-
-_ASSETS_COLLECTION = "saved_model_assets"
-_INIT_COLLECTIONS = ("saved_model_main_op", "legacy_init_op", "main_op", "table_initializer")
-
-
-def asset_refs(mg: MetaGraph) -> tuple[AssetRef, ...]:
-    """Every asset of ``mg``: its ``asset_file_def`` field and the TF1 assets collection."""
-    refs = [AssetRef(a.filename, a.tensor_name, "asset_file_def") for a in mg.assets]
-    collection = mg.header.collection_def.get(_ASSETS_COLLECTION)
-    if collection is not None and collection.WhichOneof("kind") == "any_list":
-        for packed in collection.any_list.value:
-            try:
-                message = pb.unpack_any(packed)
-            except SmliteError:
-                continue
-            if isinstance(message, pb.AssetFileDef):
-                ref = AssetRef(message.filename, message.tensor_info.name, _ASSETS_COLLECTION)
-                if all(
-                    (r.filename, r.tensor_name) != (ref.filename, ref.tensor_name) for r in refs
-                ):
-                    refs.append(ref)
-    return tuple(refs)
-
-
-def _closure(by_name: Mapping[str, Node], roots: Iterable[str]) -> set[str]:
-    """Top-level nodes ``roots`` depend on (data and control inputs), roots included."""
-    seen: set[str] = set()
-    pending = [r for r in roots if r in by_name]
-    while pending:
-        name = pending.pop()
-        if name in seen:
-            continue
-        seen.add(name)
-        pending.extend(i for i in (_input_node(x) for x in by_name[name].inputs) if i in by_name)
-    return seen
-
-
-def _serving_roots(mg: MetaGraph) -> list[str]:
-    """Top-level nodes that run when the model is served: signatures and init ops."""
-    roots: list[str] = []
-
-    def tensor_info(info: pb.TensorInfo) -> None:
-        kind = info.WhichOneof("encoding")
-        if kind == "name":
-            roots.append(_input_node(info.name))
-        elif kind == "coo_sparse":
-            c = info.coo_sparse
-            roots.extend(
-                _input_node(n)
-                for n in (c.values_tensor_name, c.indices_tensor_name, c.dense_shape_tensor_name)
-            )
-        elif kind == "composite_tensor":
-            for component in info.composite_tensor.components:
-                tensor_info(component)
-
-    for sig in mg.header.signature_def.values():
-        for info in (*sig.inputs.values(), *sig.outputs.values()):
-            tensor_info(info)
-    for key in _INIT_COLLECTIONS:
-        collection = mg.header.collection_def.get(key)
-        if collection is not None and collection.WhichOneof("kind") == "node_list":
-            roots.extend(_input_node(n) for n in collection.node_list.value)
-    return roots
-
-
-def _own_saver(mg: MetaGraph, graph: GraphNodes) -> tuple[frozenset[str], frozenset[str]]:
+def _own_saver(mg: MetaGraph, graph: GraphIndex) -> tuple[frozenset[str], frozenset[str]]:
     """Top-level nodes and functions that make up the model's own saving machinery.
 
     Top level: every node that does not run when the model is served (not needed by
     a signature or an init op) -- that covers the meta graph's saver and the savers
     TF1's SavedModelBuilder leaves behind for its other meta graphs -- plus the saver
-    of ``saver_def``.  Functions: those the saver nodes call, and the save/restore
-    functions of TF2 resources named in the object graph.
+    of ``saver_def``.  Functions: those the saver nodes call, TensorFlow's generated
+    saver functions wherever they are, the save/restore functions of TF2 resources
+    named in the object graph, and whatever these call.
     """
-    saver = mg.header.saver_def
     by_name = {n.name: n for n in graph.nodes}
-    saver_nodes = _closure(
-        by_name,
-        (
-            _input_node(name)
-            for name in (saver.save_tensor_name, saver.restore_op_name, saver.filename_tensor_name)
-            if name
-        ),
-    )
-    serving = _closure(by_name, _serving_roots(mg))
+    saver_nodes = graph_walk.closure(by_name, graph_walk.saver_roots(mg))
+    serving = graph_walk.closure(by_name, graph_walk.serving_roots(mg))
     nodes = saver_nodes | (set(by_name) - serving)
-    functions: set[str] = set()
-    todo = [fn for n in saver_nodes for _, fn in by_name[n].function_attrs]
+    roots = [fn for fn in graph.functions if _GENERATED_SAVER.fullmatch(fn)]
     # TF2 resources (lookup tables, ...) save themselves through functions named in
     # the object graph; those are part of the model's own saving machinery too.
     obj = mg.object_graph_def
@@ -431,16 +106,8 @@ def _own_saver(mg: MetaGraph, graph: GraphNodes) -> tuple[frozenset[str], frozen
         for saveable in saved.saveable_objects.values():
             for node_id in (saveable.save_function, saveable.restore_function):
                 if 0 <= node_id < len(obj.nodes) and obj.nodes[node_id].HasField("function"):
-                    todo.extend(obj.nodes[node_id].function.concrete_functions)
-    while todo:
-        fn = todo.pop()
-        if fn in functions or fn not in graph.functions:
-            continue
-        functions.add(fn)
-        for node in graph.functions[fn].nodes:
-            todo.extend(name for _, name in node.function_attrs)
-            if node.op in graph.functions:
-                todo.append(node.op)
+                    roots.extend(obj.nodes[node_id].function.concrete_functions)
+    functions = graph_walk.called_functions(graph, (by_name[n] for n in saver_nodes), roots)
     return frozenset(nodes), frozenset(functions)
 
 
@@ -456,7 +123,7 @@ class _Scope:
 class _Context:
     sm: SavedModel
     mg: MetaGraph
-    graph: GraphNodes
+    graph: GraphIndex
     policy: Policy
     registry: OpRegistry
     graph_buffer: bytes | memoryview
@@ -495,7 +162,7 @@ def _trace(ctx: _Context, function: str | None, ref: str) -> tuple[str, Node | N
     """
     scope = ctx.scope(function)
     for _ in range(16):
-        name = _input_node(ref)
+        name = graph_walk.input_node(ref)
         if ":" not in ref and name in scope.args:
             return "arg", None
         node = scope.by_name.get(name)
@@ -561,45 +228,92 @@ def _condition_problem(ctx: _Context, use: _Use, risk: OpRisk) -> str | None:
     return None
 
 
+def _instantiated(mg: MetaGraph, graph: GraphIndex) -> frozenset[str]:
+    """Library functions TensorFlow instantiates when the model is loaded and served.
+
+    A session places the whole top-level graph when it first runs, so every
+    top-level node needs a kernel (TF 2.21 fails "No OpKernel was registered"
+    even for a node nothing fetches).  A library function is placed only when a
+    node that calls it runs, and then whole: the functions the top-level nodes
+    call, and for TF2 the functions of the object graph (what
+    ``tf.saved_model.load`` makes callable), with everything they call.  A
+    function nothing calls (the GPU variant of a Keras LSTM, which Grappler may
+    swap in on a GPU; leftovers) is never placed on a CPU.
+    """
+    roots = list(mg.object_graph_def.concrete_functions)
+    return frozenset(graph_walk.called_functions(graph, graph.nodes, roots))
+
+
+def _kernel_problem(registry: OpRegistry, op: str) -> tuple[str, str] | None:
+    """(rule, reason) when the registry knows ``op`` has no kernel, or none for the CPU."""
+    devices = registry.kernel_devices(op)
+    if devices is None or op in REWRITTEN_OPS:
+        return None
+    if not devices:
+        return "SML613", (
+            f"registered, but {registry.kernel_source} has no kernel for it on any device: "
+            "TensorFlow cannot run the graph or function that holds it"
+        )
+    if not devices & CPU_DEVICE_TYPES:
+        return "SML614", (
+            f"{registry.kernel_source} has kernels for it only on {', '.join(sorted(devices))}: "
+            "the graph or function that holds it cannot run on a CPU-only server"
+        )
+    return None
+
+
+def damaged_graph(sm: SavedModel, mg: MetaGraph, error: CorruptFileError) -> Finding:
+    """The finding for a GraphDef that the graph index cannot read."""
+    cause = error.__cause__ if error.__cause__ is not None else error.detail
+    return Finding(
+        rule("SML107"),
+        f"the GraphDef of meta graph #{mg.index} is damaged: {cause}",
+        Where(sm.file, mg.index, mg.tags),
+    )
+
+
 def scan_meta_graph(
     sm: SavedModel,
     mg: MetaGraph,
     *,
     policy: Policy | None = None,
     registry: OpRegistry | None = None,
+    graph: GraphIndex | None = None,
 ) -> list[Finding]:
-    """Op findings of one meta graph (before the policy's disable/severity overrides)."""
+    """Op findings of one meta graph (before the policy's disable/severity overrides).
+
+    ``graph`` is the meta graph's :func:`graph_nodes` when the caller has them already.
+    """
     policy = policy or Policy()
     registry = registry or OpRegistry.default()
     file = sm.file
+    if graph is None:
+        try:
+            graph = graph_nodes(mg)
+        except CorruptFileError as e:
+            return [damaged_graph(sm, mg, e)]
     try:
-        buffer = mg.graph_bytes()
-        graph = scan_nodes(buffer, string_attrs=_STRING_ATTRS)
-    except wire.WireError as e:
-        return [
-            Finding(
-                rule("SML107"),
-                f"the GraphDef of meta graph #{mg.index} is damaged: {e}",
-                Where(file, mg.index, mg.tags),
-            )
-        ]
+        assets = mg.assets
+    except SmliteError:
+        assets = ()  # the assets collection does not parse: reported by check as SML003
     ctx = _Context(
         sm=sm,
         mg=mg,
         graph=graph,
         policy=policy,
         registry=registry,
-        graph_buffer=buffer,
-        asset_tensors=frozenset(a.tensor_name for a in asset_refs(mg)),
-        asset_names=frozenset(a.filename for a in asset_refs(mg)),
+        graph_buffer=mg.graph_bytes(),
+        asset_tensors=frozenset(t for a in assets for t in a.tensor_names),
+        asset_names=frozenset(a.filename for a in assets),
         scopes={},
     )
     saver_nodes, saver_functions = _own_saver(mg, graph)
+    instantiated = _instantiated(mg, graph)
     functions = graph.functions
     # (rule id, op, function) -> (reason, nodes)
     grouped: dict[tuple[str, str, str | None], tuple[str, list[str]]] = {}
 
-    def report(rule_id: str, use: _Use, reason: str) -> None:
+    def report(rule_id: str, reason: str, use: _Use) -> None:
         key = (rule_id, use.op, use.function)
         entry = grouped.setdefault(key, (reason, []))
         entry[1].append(use.node.name)
@@ -622,21 +336,25 @@ def scan_meta_graph(
             if risk.rule_id == "SML606" and own:
                 pass
             elif risk.condition is None:
-                report(risk.rule_id, use, risk.reason)
+                report(risk.rule_id, risk.reason, use)
             else:
                 problem = _condition_problem(ctx, use, risk)
                 if problem is not None:
-                    report(risk.rule_id, use, f"{risk.reason}; {problem}")
+                    report(risk.rule_id, f"{risk.reason}; {problem}", use)
         if op not in registry and op not in policy.allowed_custom_ops:
             report(
                 "SML609",
-                use,
                 f"not registered in {registry.source}: needs a custom op library at serving time",
+                use,
             )
+        elif use.function is None or use.function in instantiated:
+            missing_kernel = _kernel_problem(registry, op)
+            if missing_kernel is not None:
+                report(*missing_kernel, use)
         if op in policy.deny_ops:
-            report("SML610", use, "denied by the policy (deny-ops)")
+            report("SML610", "denied by the policy (deny-ops)", use)
         if policy.allow_ops is not None and op not in policy.allow_ops:
-            report("SML611", use, "not in the policy's allow-ops")
+            report("SML611", "not in the policy's allow-ops", use)
 
     findings: list[Finding] = []
     for (rule_id, op, function), (reason, nodes) in sorted(

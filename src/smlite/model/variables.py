@@ -8,15 +8,10 @@ over a memory map of the data shard whenever the stored layout allows it.
 
 What the object graphs say is attached to each variable: its object path
 (``layer_with_weights-0.kernel``), its own name (``dense/kernel``), whether
-it is trainable.  TF2 bundles carry a TrackableObjectGraph; for a SavedModel it
-is matched with the MetaGraph's SavedObjectGraph the way TensorFlow's C++
-loader does (``bundle_v2.cc``): both graphs are walked from their roots
-together, a trackable child being paired with the saved child of the same
-``local_name``, already-visited trackable nodes skipped.  The walk here is
-breadth-first, so the object path is the shortest one, the same path the
-checkpoint key was built from.  TF1 bundles have no object graph: keys are
-variable names and trainability comes from the ``trainable_variables``
-collection of the meta graphs.
+it is trainable (see :mod:`smlite.model.variable_objects` for how the
+checkpoint's object graph is matched with a SavedModel's).  TF1 bundles have
+no object graph: keys are variable names and trainability comes from the
+``trainable_variables`` collection of the meta graphs.
 
 >>> import smlite
 >>> with smlite.open_checkpoint("training/ckpt-3") as ckpt:       # doctest: +SKIP
@@ -28,11 +23,10 @@ from __future__ import annotations
 import difflib
 import fnmatch
 import os
-from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 from smlite import pb
 from smlite.errors import (
@@ -44,6 +38,19 @@ from smlite.errors import (
 from smlite.formats import bundle as bundle_format
 from smlite.formats.bundle import Bundle, Entry
 from smlite.model.dtypes import DType
+from smlite.model.variable_objects import (
+    ObjectInfo,
+    SavedVariable,
+    match_object_graphs,
+    tf1_infos,
+)
+from smlite.model.variable_values import (
+    check_coverage,
+    decode,
+    numpy_dtype,
+    numpy_dtype_of,
+    readable,
+)
 
 if TYPE_CHECKING:
     from types import TracebackType
@@ -62,39 +69,7 @@ __all__ = [
 ]
 
 OBJECT_GRAPH_KEY = bundle_format.OBJECT_GRAPH_KEY
-_VARIABLE_VALUE = "VARIABLE_VALUE"
-_SYNCHRONIZATION = {0: "auto", 1: "none", 2: "on_write", 3: "on_read"}
-_AGGREGATION = {0: "none", 1: "sum", 2: "mean", 3: "only_first_replica"}
-# Element types whose bytes can be viewed as-is; for these TF 2.21 stores one
-# byte per element (int4/uint4/int2/uint2/float4 included: verified).
-_SWAP_UNIT = {8: 4, 18: 8}  # complex: each half is byte-swapped on its own
-_NUMPY_DTYPES: dict[int, np.dtype[Any]] = {}
-
-
-def _numpy_dtype_of(tf_dtype: DType) -> np.dtype[Any]:
-    """numpy's dtype for values of ``tf_dtype``; ``object`` for strings and handles."""
-    found = _NUMPY_DTYPES.get(tf_dtype.value)
-    if found is None:
-        import numpy as np
-
-        found = tf_dtype.numpy
-        if found is None:
-            found = np.dtype(object)
-        _NUMPY_DTYPES[tf_dtype.value] = found
-    return found
-
-
-@dataclass(frozen=True, slots=True)
-class _ObjectInfo:
-    """What the object graphs say about one checkpoint key."""
-
-    object_path: str | None = None
-    name: str | None = None
-    trainable: bool | None = None
-    synchronization: str | None = None
-    aggregation: str | None = None
-    slot_name: str | None = None
-    slot_of: str | None = None
+_T = TypeVar("_T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,7 +124,7 @@ class Variable:
     @property
     def dtype(self) -> np.dtype[Any]:
         """The numpy dtype of :meth:`read`'s result (numpy is imported on first use)."""
-        return _numpy_dtype_of(self.tf_dtype)
+        return numpy_dtype_of(self.tf_dtype)
 
     @property
     def size(self) -> int:
@@ -198,7 +173,8 @@ class VariableSet(Mapping[str, Variable]):
         *,
         prefix: Path,
         kind: str,
-        object_infos: Mapping[str, _ObjectInfo] | None = None,
+        object_infos: Mapping[str, ObjectInfo] | None = None,
+        saved_variables: Sequence[SavedVariable] = (),
         object_graph: pb.TrackableObjectGraph | None = None,
         warnings: Sequence[str] = (),
         missing_reason: str | None = None,
@@ -212,6 +188,9 @@ class VariableSet(Mapping[str, Variable]):
         #: Notes on what could not be matched (shown by the CLI).
         self.warnings: tuple[str, ...] = tuple(warnings)
         self.missing_reason = missing_reason
+        #: Every variable of the SavedObjectGraph with its checkpoint key (None when the
+        #: checkpoint's object graph has no value for it); empty for TF1 and checkpoints.
+        self.saved_variables: tuple[SavedVariable, ...] = tuple(saved_variables)
         infos = object_infos or {}
         variables: dict[str, Variable] = {}
         if bundle is not None:
@@ -220,13 +199,14 @@ class VariableSet(Mapping[str, Variable]):
                     continue
                 variables[key] = self._make_variable(bundle, bundle.entries[key], infos.get(key))
         self._variables = variables
+        self._aliases: dict[str, Variable] | None = None
 
     # -- construction -------------------------------------------------------------------
     @classmethod
     def empty(cls, prefix: Path, *, kind: str, reason: str) -> VariableSet:
         return cls(None, prefix=prefix, kind=kind, missing_reason=reason)
 
-    def _make_variable(self, bundle: Bundle, entry: Entry, info: _ObjectInfo | None) -> Variable:
+    def _make_variable(self, bundle: Bundle, entry: Entry, info: ObjectInfo | None) -> Variable:
         tf_dtype = DType(entry.dtype)
         if entry.is_sliced:
             nbytes = 0
@@ -236,7 +216,7 @@ class VariableSet(Mapping[str, Variable]):
             shard = offset = crc = None
         else:
             nbytes, shard, offset, crc = entry.size, entry.shard_id, entry.offset, entry.crc32c
-        info = info or _ObjectInfo()
+        info = info or ObjectInfo()
         return Variable(
             key=entry.key,
             tf_dtype=tf_dtype,
@@ -258,15 +238,39 @@ class VariableSet(Mapping[str, Variable]):
         )
 
     # -- mapping --------------------------------------------------------------------------
+    # The keys are checkpoint keys.  [], get() and `in` also find a variable by its object
+    # path or name (the first in key order that has it), and agree with each other.
     def __getitem__(self, key: str) -> Variable:
-        try:
-            return self._variables[key]
-        except KeyError:
-            pass
-        for var in self._variables.values():
-            if key in (var.object_path, var.name):
-                return var
-        raise self._not_found(key) from None
+        var = self._find(key)
+        if var is None:
+            raise self._not_found(key)
+        return var
+
+    @overload
+    def get(self, key: str, default: None = None) -> Variable | None: ...
+    @overload
+    def get(self, key: str, default: Variable | _T) -> Variable | _T: ...
+
+    def get(self, key: str, default: object = None) -> object:
+        # Mapping.get catches only KeyError; a missing variable raises VariableNotFoundError.
+        var = self._find(key)
+        return default if var is None else var
+
+    def __contains__(self, key: object) -> bool:
+        return isinstance(key, str) and self._find(key) is not None
+
+    def _find(self, key: str) -> Variable | None:
+        var = self._variables.get(key)
+        if var is not None:
+            return var
+        if self._aliases is None:
+            aliases: dict[str, Variable] = {}
+            for v in self._variables.values():
+                for alias in (v.object_path, v.name):
+                    if alias:
+                        aliases.setdefault(alias, v)
+            self._aliases = aliases
+        return self._aliases.get(key)
 
     def _not_found(self, key: str) -> VariableNotFoundError:
         names = list(self._variables)
@@ -287,9 +291,6 @@ class VariableSet(Mapping[str, Variable]):
 
     def __len__(self) -> int:
         return len(self._variables)
-
-    def __contains__(self, key: object) -> bool:
-        return key in self._variables
 
     # -- metadata ---------------------------------------------------------------------------
     @property
@@ -359,7 +360,7 @@ class VariableSet(Mapping[str, Variable]):
         tf_dtype = DType(entry.dtype)
         if entry.is_sliced:
             return self._assemble(entry, tf_dtype, verify=verify)
-        return _decode(b, entry, tf_dtype, verify=verify)
+        return decode(b, entry, tf_dtype, verify=verify)
 
     def _assemble(self, entry: Entry, tf_dtype: DType, *, verify: bool) -> np.ndarray:
         import numpy as np
@@ -385,8 +386,8 @@ class VariableSet(Mapping[str, Variable]):
                 )
             b.check_span(sub)
             parts.append((bounds, sub))
-        _check_coverage(entry, [p[0] for p in parts], b.index_path)
-        np_dtype = _numpy_dtype(b, entry, tf_dtype)
+        check_coverage(entry, [p[0] for p in parts], b.index_path)
+        np_dtype = numpy_dtype(b, entry, tf_dtype)
         # Every slice was checked against the real shard sizes above, and the
         # slices tile the tensor exactly, so this allocation is bounded by
         # the data on disk.
@@ -400,7 +401,7 @@ class VariableSet(Mapping[str, Variable]):
                 )
         out = np.empty(entry.shape, dtype=np_dtype)
         for bounds, sub in parts:
-            value = _decode(b, sub, tf_dtype, verify=verify)
+            value = decode(b, sub, tf_dtype, verify=verify)
             out[tuple(slice(start, stop) for start, stop in bounds)] = value
         out.flags.writeable = False
         return out
@@ -429,7 +430,7 @@ class VariableSet(Mapping[str, Variable]):
         for key in chosen:
             var = self[key]
             try:
-                if not _readable(var.tf_dtype):
+                if not readable(var.tf_dtype):
                     continue
                 self._read_entry(var.entry, verify=True)
             except UnsupportedError:
@@ -465,96 +466,6 @@ class VariableSet(Mapping[str, Variable]):
         )
 
 
-# -- decoding values --------------------------------------------------------------------------
-
-
-def _readable(dtype: DType) -> bool:
-    return dtype.numpy is not None and dtype.value not in (
-        bundle_format.DT_VARIANT,
-        bundle_format.DT_RESOURCE,
-    )
-
-
-def _numpy_dtype(b: Bundle, entry: Entry, tf_dtype: DType) -> np.dtype[Any]:
-    np_dtype = _numpy_dtype_of(tf_dtype)
-    if np_dtype.kind != "O" and not tf_dtype.is_ref:
-        return np_dtype
-    if tf_dtype.is_ref or not _readable(tf_dtype):
-        what = (
-            "a variant (an arbitrary C++ object)"
-            if tf_dtype.value == bundle_format.DT_VARIANT
-            else f"of type {tf_dtype.enum_name}"
-        )
-        raise UnsupportedError(
-            f"{b.index_path}: entry {entry.key!r} is {what}; smlite reads numeric, bool and "
-            "string tensors only",
-            path=b.index_path,
-        )
-    return np_dtype
-
-
-def _decode(b: Bundle, entry: Entry, tf_dtype: DType, *, verify: bool) -> np.ndarray:
-    import numpy as np
-
-    np_dtype = _numpy_dtype(b, entry, tf_dtype)
-    if tf_dtype.value == bundle_format.DT_STRING:
-        strings = b.read_strings(entry, verify=verify)
-        out = np.empty(len(strings), dtype=object)
-        out[:] = strings
-        out = out.reshape(entry.shape)
-        out.flags.writeable = False
-        return out
-    expected = entry.num_elements * np_dtype.itemsize
-    if entry.size != expected:
-        if tf_dtype.itemsize is None and entry.num_elements and entry.size < expected:
-            raise UnsupportedError(
-                f"{b.index_path}: entry {entry.key!r} ({tf_dtype.name}) stores "
-                f"{entry.num_elements} elements in {entry.size} bytes, a packed layout; "
-                "smlite reads the one-byte-per-element layout TensorFlow 2.21 writes",
-                path=b.index_path,
-            )
-        raise CorruptFileError(
-            f"entry {entry.key!r}: stored size {entry.size} bytes does not match "
-            f"{tf_dtype.name}{list(entry.shape)} ({expected} bytes)",
-            path=b.index_path,
-        )
-    raw = b.read_bytes(entry, verify=verify)
-    if not b.big_endian or np_dtype.itemsize == 1:
-        return np.frombuffer(raw, dtype=np_dtype).reshape(entry.shape)
-    unit = _SWAP_UNIT.get(tf_dtype.value, np_dtype.itemsize)
-    swapped = np.frombuffer(raw, dtype=f"<u{unit}").byteswap()
-    out = swapped.view(np_dtype).reshape(entry.shape)
-    out.flags.writeable = False
-    return out
-
-
-def _check_coverage(entry: Entry, boxes: list[tuple[tuple[int, int], ...]], path: Path) -> None:
-    """The slices of a partitioned tensor must tile it: disjoint, covering every element."""
-    total = 0
-    for box in boxes:
-        n = 1
-        for start, stop in box:
-            n *= stop - start
-        total += n
-    for i, a in enumerate(boxes):
-        for c in boxes[i + 1 :]:
-            if all(max(a0, c0) < min(a1, c1) for (a0, a1), (c0, c1) in zip(a, c, strict=True)):
-                raise CorruptFileError(
-                    f"partitioned tensor {entry.key!r}: slices {_box(a)} and {_box(c)} overlap",
-                    path=path,
-                )
-    if total != entry.num_elements:
-        raise CorruptFileError(
-            f"partitioned tensor {entry.key!r}: its {len(boxes)} slices cover {total} of "
-            f"{entry.num_elements} elements",
-            path=path,
-        )
-
-
-def _box(box: tuple[tuple[int, int], ...]) -> str:
-    return "[" + ", ".join(f"{a}:{b}" for a, b in box) + "]"
-
-
 # -- object graphs ----------------------------------------------------------------------------
 
 
@@ -582,166 +493,6 @@ def _read_object_graph(b: Bundle) -> tuple[pb.TrackableObjectGraph | None, list[
         return None, [f"object graph unreadable, object paths not shown: {e}"]
 
 
-def _saved_variable_info(saved: pb.SavedObject | None) -> dict[str, Any]:
-    if saved is None or saved.WhichOneof("kind") != "variable":
-        return {}
-    var = saved.variable
-    return {
-        "name": var.name or None,
-        "trainable": bool(var.trainable),
-        "synchronization": _SYNCHRONIZATION.get(var.synchronization),
-        "aggregation": _AGGREGATION.get(var.aggregation),
-    }
-
-
-def _match_object_graphs(
-    graph: pb.TrackableObjectGraph, saved_graph: pb.SavedObjectGraph | None
-) -> tuple[dict[str, _ObjectInfo], list[str]]:
-    """Checkpoint key -> object info, walking both graphs breadth-first from the roots."""
-    nodes = graph.nodes
-    saved_nodes = saved_graph.nodes if saved_graph is not None and saved_graph.nodes else None
-    warnings: list[str] = []
-    if not nodes:
-        return {}, warnings
-    paths: dict[int, str] = {0: ""}
-    to_saved: dict[int, int] = {0: 0} if saved_nodes is not None else {}
-    queue = deque([0])
-    unmatched: list[str] = []
-    by_name: dict[int, dict[str, int]] = {}
-
-    def saved_children(sid: int) -> dict[str, int]:
-        # local_name -> node id; the first of equal names wins, as in TF's loop.
-        found = by_name.get(sid)
-        if found is None:
-            found = {}
-            assert saved_nodes is not None
-            for sref in saved_nodes[sid].children:
-                found.setdefault(sref.local_name, sref.node_id)
-            by_name[sid] = found
-        return found
-
-    while queue:
-        tid = queue.popleft()
-        sid = to_saved.get(tid)
-        for ref in nodes[tid].children:
-            child = ref.node_id
-            if child in paths:
-                continue
-            if not 0 <= child < len(nodes):
-                warnings.append(
-                    f"object graph: node {tid} names a child {ref.local_name!r} with "
-                    f"invalid id {child}"
-                )
-                continue
-            parent = paths[tid]
-            paths[child] = f"{parent}.{ref.local_name}" if parent else ref.local_name
-            if saved_nodes is not None and sid is not None:
-                saved_id = saved_children(sid).get(ref.local_name)
-                if saved_id is None:
-                    unmatched.append(paths[child])
-                elif 0 <= saved_id < len(saved_nodes):
-                    to_saved[child] = saved_id
-            queue.append(child)
-    if unmatched:
-        shown = ", ".join(unmatched[:5]) + (", ..." if len(unmatched) > 5 else "")
-        warnings.append(
-            f"{len(unmatched)} checkpoint object(s) have no SavedObject of the same name: {shown}"
-        )
-
-    # Slot variables hang off the optimizer: (optimizer, slot name, variable)
-    # -> slot node, in the trackable graph and, matched, in the saved graph.
-    slots: dict[int, tuple[str, str, str]] = {}
-    for tid, opt_path in list(paths.items()):
-        for slot_ref in nodes[tid].slot_variables:
-            slot_id = slot_ref.slot_variable_node_id
-            if not 0 <= slot_id < len(nodes) or slot_id in paths:
-                continue
-            var_path = paths.get(slot_ref.original_variable_node_id, "?")
-            slots[slot_id] = (opt_path, slot_ref.slot_name, var_path)
-            sid = to_saved.get(tid)
-            orig_sid = to_saved.get(slot_ref.original_variable_node_id)
-            if saved_nodes is not None and sid is not None:
-                for saved_ref in saved_nodes[sid].slot_variables:
-                    if (
-                        saved_ref.slot_name == slot_ref.slot_name
-                        and saved_ref.original_variable_node_id == orig_sid
-                        and 0 <= saved_ref.slot_variable_node_id < len(saved_nodes)
-                    ):
-                        to_saved[slot_id] = saved_ref.slot_variable_node_id
-                        break
-
-    infos: dict[str, _ObjectInfo] = {}
-
-    def record(tid: int, path: str, slot: tuple[str, str, str] | None) -> None:
-        saved = saved_nodes[to_saved[tid]] if saved_nodes is not None and tid in to_saved else None
-        extra = _saved_variable_info(saved)
-        for attr in nodes[tid].attributes:
-            if not attr.checkpoint_key or attr.checkpoint_key in infos:
-                continue
-            obj_path = path if attr.name == _VARIABLE_VALUE else f"{path}.{attr.name}"
-            name = extra.get("name") or attr.full_name or None
-            infos[attr.checkpoint_key] = _ObjectInfo(
-                object_path=obj_path or None,
-                name=name,
-                trainable=extra.get("trainable"),
-                synchronization=extra.get("synchronization"),
-                aggregation=extra.get("aggregation"),
-                slot_name=slot[1] if slot else None,
-                slot_of=slot[2] if slot else None,
-            )
-
-    for tid, path in paths.items():
-        record(tid, path, None)
-    for slot_id, (opt_path, slot_name, var_path) in slots.items():
-        record(slot_id, f"{opt_path}.{slot_name}[{var_path}]", (opt_path, slot_name, var_path))
-    return infos, warnings
-
-
-def _tf1_infos(
-    meta_graph_defs: Sequence[pb.MetaGraphDef], keys: Iterable[str]
-) -> dict[str, _ObjectInfo]:
-    """Trainability and names of TF1 variables from the meta graphs' variable collections."""
-    trainable: set[str] = set()
-    known: dict[str, pb.VariableDef] = {}
-    seen_collections = False
-    for mgd in meta_graph_defs:
-        for collection, flag in (("variables", False), ("trainable_variables", True)):
-            col = mgd.collection_def.get(collection)
-            if col is None or col.WhichOneof("kind") != "bytes_list":
-                continue
-            seen_collections = True
-            for raw in col.bytes_list.value:
-                try:
-                    vdef = pb.VariableDef.FromString(raw)
-                except pb.DecodeError:
-                    continue
-                key = _tf1_key(vdef)
-                known.setdefault(key, vdef)
-                if flag:
-                    trainable.add(key)
-    infos: dict[str, _ObjectInfo] = {}
-    for key in keys:
-        found = known.get(key)
-        if found is None:
-            infos[key] = _ObjectInfo(name=key)
-            continue
-        infos[key] = _ObjectInfo(
-            name=key,
-            trainable=(key in trainable) if seen_collections else None,
-            synchronization=_SYNCHRONIZATION.get(found.synchronization),
-            aggregation=_AGGREGATION.get(found.aggregation),
-        )
-    return infos
-
-
-def _tf1_key(vdef: pb.VariableDef) -> str:
-    # A partitioned variable's parts are saved as slices of the full name.
-    if vdef.HasField("save_slice_info_def") and vdef.save_slice_info_def.full_name:
-        return vdef.save_slice_info_def.full_name
-    name = vdef.variable_name
-    return name[:-2] if name.endswith(":0") else name
-
-
 # -- opening --------------------------------------------------------------------------------------
 
 
@@ -757,8 +508,9 @@ def _open(
     try:
         graph, warnings = _read_object_graph(b)
         if graph is not None:
-            infos, more = _match_object_graphs(graph, saved_graph)
-            warnings += more
+            match = match_object_graphs(graph, saved_graph)
+            infos, saved_variables = match.infos, match.saved_variables
+            warnings += match.warnings
         else:
             if meta_beside:
                 # A TF1 Saver writes the graph's MetaGraphDef beside the
@@ -770,12 +522,13 @@ def _open(
                     warnings.append(f"trainable flags unknown: {e}")
                 if meta is not None:
                     meta_graph_defs = [meta]
-            infos = _tf1_infos(meta_graph_defs, b.listed_keys())
+            infos, saved_variables = tf1_infos(meta_graph_defs, b.listed_keys()), ()
         return VariableSet(
             b,
             prefix=prefix,
             kind=kind,
             object_infos=infos,
+            saved_variables=saved_variables,
             object_graph=graph,
             warnings=warnings,
         )
@@ -822,27 +575,16 @@ def saved_model_variables(sm: SavedModel) -> VariableSet:
 def open_variables(path: str | os.PathLike[str], *, version: int | None = None) -> VariableSet:
     """Variables of a SavedModel directory, a TF Serving base path or a checkpoint.
 
-    A SavedModel (or serving base path) gives the object-graph information of
-    ``SavedModel.variables``; anything else is opened with :func:`open_checkpoint`.
+    A SavedModel (or serving base path, resolved as every command resolves it:
+    :func:`smlite.formats.saved_model.locate`) gives the object-graph information
+    of ``SavedModel.variables``; anything else is opened with :func:`open_checkpoint`.
     The returned set owns what it opened: closing it closes everything.
     """
     from smlite.formats import saved_model as sm_format
     from smlite.model.saved_model import SavedModel
 
     p = Path(os.fspath(path))
-    is_model = False
-    if p.is_dir():
-        try:
-            sm_format.locate(p, version=version)
-            is_model = True
-        except SmliteError:
-            if version is not None:
-                raise
-    elif version is not None:
-        sm_format.locate(p, version=version)
-    elif p.name in (sm_format.PB_NAME, sm_format.PBTXT_NAME) and p.is_file():
-        is_model = True
-    if not is_model:
+    if version is None and not sm_format.is_model_path(p):
         return open_checkpoint(p)
     sm = SavedModel.open(p, version=version)
     try:

@@ -13,47 +13,38 @@
 from __future__ import annotations
 
 import hashlib
-import os
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Group, RenderableType
 from rich.text import Text
 
-from smlite.model.checks import ModelReport
 from smlite.model.rules import RULES, Finding, Rule, Severity
 from smlite.render.escape import escape, escape_text
+from smlite.render.sarif import artifact_location, display_path, sarif_log
+
+if TYPE_CHECKING:
+    # Annotations only: `smlite size` renders findings without loading the checks.
+    from smlite.model.checks import ModelReport
 
 __all__ = [
-    "SARIF_SCHEMA",
-    "SARIF_VERSION",
     "check_document",
+    "finding_json",
+    "finding_text",
     "findings_renderable",
+    "sorted_findings",
     "sarif_document",
     "summary_line",
 ]
 
-SARIF_VERSION = "2.1.0"
-SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 _INFO_URI = "https://github.com/smlite/smlite"
 _LEVELS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.NOTE: "note"}
 _STYLES = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.NOTE: "cyan"}
 _HEADINGS = {Severity.ERROR: "errors", Severity.WARNING: "warnings", Severity.NOTE: "notes"}
 
 
-def _display_path(path: Path | None, base: Path | None) -> str:
-    if path is None:
-        return ""
-    if base is not None:
-        try:
-            return Path(os.path.relpath(path, base)).as_posix()
-        except ValueError:  # another drive on Windows
-            pass
-    return path.as_posix()
-
-
-def _sorted(findings: Iterable[Finding]) -> list[Finding]:
+def sorted_findings(findings: Iterable[Finding]) -> list[Finding]:
     return sorted(
         findings,
         key=lambda f: (
@@ -93,30 +84,31 @@ def findings_renderable(
         status = "FAIL" if report.failed(strict=strict) else "ok"
         head = Text()
         head.append(status, style="bold red" if status == "FAIL" else "bold green")
-        head.append(f"  {escape(_display_path(report.path, base))}", style="bold")
+        head.append(f"  {escape(display_path(report.path, base))}", style="bold")
         if report.served_version is not None:
             head.append(f"  (TF Serving serves version {report.served_version})")
         parts.append(head)
         for severity in (Severity.ERROR, Severity.WARNING, Severity.NOTE):
-            group = [f for f in _sorted(report.findings) if f.level == severity]
+            group = [f for f in sorted_findings(report.findings) if f.level == severity]
             if not group:
                 continue
             heading = _HEADINGS[severity] if len(group) != 1 else _HEADINGS[severity][:-1]
             parts.append(Text(f"  {len(group)} {heading}:", style=_STYLES[severity]))
             for finding in group:
-                parts.append(_finding_text(finding, base))
+                parts.append(finding_text(finding, base))
         for note in report.skipped:
             parts.append(Text(f"  skipped: {escape_text(note)}", style="dim"))
     parts.append(Text(summary_line(reports, strict=strict), style="bold"))
     return Group(*parts)
 
 
-def _finding_text(finding: Finding, base: Path | None) -> Text:
+def finding_text(finding: Finding, base: Path | None) -> Text:
+    """One finding: rule, file and location, then the message (every name escaped)."""
     line = Text("    ")
     line.append(f"{finding.rule.id}", style=_STYLES[finding.level])
     line.append(f" {finding.rule.name}", style="dim")
     where = finding.where
-    location = _display_path(where.file, base)
+    location = display_path(where.file, base)
     if where.offset is not None and where.file is not None:
         location += f" @{where.offset}"
     logical = where.logical
@@ -133,14 +125,15 @@ def _finding_text(finding: Finding, base: Path | None) -> Text:
 # ---------------------------------------------------------------------------
 
 
-def _finding_json(finding: Finding, base: Path | None) -> dict[str, Any]:
+def finding_json(finding: Finding, base: Path | None) -> dict[str, Any]:
+    """One finding as the ``findings`` entries of the check document."""
     where = finding.where
     return {
         "rule": finding.rule.id,
         "name": finding.rule.name,
         "severity": finding.level.label,
         "message": finding.message,
-        "file": _display_path(where.file, base) or None,
+        "file": display_path(where.file, base) or None,
         "meta_graph": where.meta_graph,
         "tags": list(where.tags) if where.tags is not None else None,
         "function": where.function,
@@ -166,8 +159,8 @@ def check_document(
         "failed": any(r.failed(strict=strict) for r in reports),
         "models": [
             {
-                "path": _display_path(r.path, base),
-                "model_dir": _display_path(r.model_dir, base) or None,
+                "path": display_path(r.path, base),
+                "model_dir": display_path(r.model_dir, base) or None,
                 "served_version": r.served_version,
                 "failed": r.failed(strict=strict),
                 "errors": r.count(Severity.ERROR),
@@ -175,7 +168,7 @@ def check_document(
                 "notes": r.count(Severity.NOTE),
                 "policy": str(r.policy.source) if r.policy.source else None,
                 "skipped": list(r.skipped),
-                "findings": [_finding_json(f, base) for f in _sorted(r.findings)],
+                "findings": [finding_json(f, base) for f in sorted_findings(r.findings)],
             }
             for r in reports
         ],
@@ -198,7 +191,10 @@ def _rule_json(rule: Rule) -> dict[str, Any]:
         "help": {"text": help_text, "markdown": f"**{rule.id} {rule.name}**: {help_text}"},
         "defaultConfiguration": {"level": _LEVELS[rule.severity]},
         "properties": {
-            "tags": ["savedmodel", "security" if rule.id.startswith("SML6") else "integrity"],
+            "tags": [
+                "savedmodel",
+                "security" if rule.id.startswith(("SML6", "SML8")) else "integrity",
+            ],
             "precision": "very-high",
             "problem.severity": {
                 Severity.ERROR: "error",
@@ -209,24 +205,11 @@ def _rule_json(rule: Rule) -> dict[str, Any]:
     }
 
 
-def _artifact(path: Path | None, base: Path | None) -> dict[str, Any]:
-    if path is None:
-        return {"uri": "."}
-    if base is not None:
-        try:
-            rel = os.path.relpath(path, base)
-        except ValueError:
-            rel = None
-        if rel is not None and not rel.startswith(".."):
-            return {"uri": Path(rel).as_posix(), "uriBaseId": "%SRCROOT%"}
-    return {"uri": Path(os.path.abspath(path)).as_uri()}
-
-
 def _result(finding: Finding, index: int, base: Path | None) -> dict[str, Any]:
     where = finding.where
     location: dict[str, Any] = {
         "physicalLocation": {
-            "artifactLocation": _artifact(where.file, base),
+            "artifactLocation": artifact_location(where.file, base),
             "region": {"startLine": 1},
         }
     }
@@ -237,7 +220,7 @@ def _result(finding: Finding, index: int, base: Path | None) -> dict[str, Any]:
         kind = "function" if where.function is not None or where.node is not None else "module"
         location["logicalLocations"] = [{"fullyQualifiedName": logical, "kind": kind}]
     identity = "\x00".join(
-        [finding.rule.id, _display_path(where.file, base), logical, finding.message]
+        [finding.rule.id, display_path(where.file, base), logical, finding.message]
     )
     return {
         "ruleId": finding.rule.id,
@@ -257,7 +240,9 @@ def sarif_document(
     """A SARIF 2.1.0 log with one run holding every finding of ``reports``."""
     rules = list(RULES.values())
     index = {r.id: i for i, r in enumerate(rules)}
-    results = [_result(f, index[f.rule.id], base) for r in reports for f in _sorted(r.findings)]
+    results = [
+        _result(f, index[f.rule.id], base) for r in reports for f in sorted_findings(r.findings)
+    ]
     run: dict[str, Any] = {
         "tool": {
             "driver": {
@@ -271,8 +256,4 @@ def sarif_document(
         "results": results,
         "columnKind": "unicodeCodePoints",
     }
-    if base is not None:
-        run["originalUriBaseIds"] = {
-            "%SRCROOT%": {"uri": Path(os.path.abspath(base)).as_uri().rstrip("/") + "/"}
-        }
-    return {"$schema": SARIF_SCHEMA, "version": SARIF_VERSION, "runs": [run]}
+    return sarif_log(run, base)

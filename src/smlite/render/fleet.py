@@ -27,7 +27,7 @@ from rich.text import Text
 
 from smlite.model.rules import Severity
 from smlite.render.escape import escape, escape_text
-from smlite.render.findings import _finding_text, check_document, sarif_document
+from smlite.render.findings import check_document, finding_text, sarif_document
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -84,7 +84,7 @@ def result_text(result: ModelResult, *, strict: bool = False, base: Path | None 
         for finding in result.report.findings:
             if finding.level >= floor:
                 line.append("\n")
-                line.append_text(_finding_text(finding, base))
+                line.append_text(finding_text(finding, base))
     if result.fingerprint is not None and result.fingerprint.mismatches:
         line.append(
             f"\n      fingerprint differs: {', '.join(result.fingerprint.mismatches)}", style="red"

@@ -18,26 +18,23 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from smlite import pb
 from smlite.model.object_graph import ObjectGraph, ObjectTree
 from smlite.model.structure import (
-    BoundedTensorSpec,
     DictValue,
     ListValue,
     NamedTupleValue,
     Structure,
-    TensorSpec,
-    decode_type_spec,
     is_iterable,
     iterate,
-    tf_repr,
-    tf_str,
     truthy,
     type_name,
 )
+from smlite.model.structure_decoder import decode_type_spec
 from smlite.model.tensors import TensorInfo
+from smlite.model.type_specs import BoundedTensorSpec, TensorSpec
 from smlite.render import json_doc
 from smlite.render.escape import escape
+from smlite.render.tf_repr import tf_repr, tf_str
 
 if TYPE_CHECKING:
     from rich.console import RenderableType
@@ -153,21 +150,14 @@ def concrete_functions_text(sm: SavedModel) -> str:
 def _input_parts(
     cf: ConcreteFunction,
 ) -> tuple[list[Any] | None, dict[str, Any] | None, Any]:
-    """args and kwargs as JSON from the raw proto, or the whole signature when not a pair."""
+    """args and kwargs as JSON, or the whole input signature when it is not such a pair."""
     if cf.proto is None:
         return None, None, None
-    sig = cf.proto.canonicalized_input_signature
-    if sig.WhichOneof("kind") == "tuple_value" and len(sig.tuple_value.values) == 2:
-        args_proto, kwargs_proto = sig.tuple_value.values
-        if (
-            args_proto.WhichOneof("kind") == "tuple_value"
-            and kwargs_proto.WhichOneof("kind") == "dict_value"
-        ):
-            args = [json_doc.structured_value_json(v) for v in args_proto.tuple_value.values]
-            fields = kwargs_proto.dict_value.fields
-            kwargs = {k: json_doc.structured_value_json(fields[k]) for k in sorted(fields)}
-            return args, kwargs, None
-    return None, None, json_doc.structured_value_json(sig)
+    if cf.args is not None and cf.kwargs is not None:
+        args = [json_doc.structure_json(v) for v in cf.args]
+        kwargs = {k: json_doc.structure_json(v) for k, v in cf.kwargs.entries}
+        return args, kwargs, None
+    return None, None, json_doc.structure_json(cf.input_signature)
 
 
 def _concrete_json(cf: ConcreteFunction, option: int) -> dict[str, Any]:
@@ -181,9 +171,7 @@ def _concrete_json(cf: ConcreteFunction, option: int) -> dict[str, Any]:
         "kwargs_repr": (
             {k: tf_repr(v) for k, v in cf.kwargs.entries} if cf.kwargs is not None else None
         ),
-        "outputs": (
-            json_doc.structured_value_json(cf.proto.output_signature) if cf.proto else None
-        ),
+        "outputs": json_doc.structure_json(cf.output_signature) if cf.proto else None,
         "outputs_repr": tf_repr(cf.output_signature) if cf.proto is not None else None,
         "argument_keywords": (
             list(cf.argument_keywords) if cf.argument_keywords is not None else None
@@ -215,7 +203,7 @@ def functions_json(sm: SavedModel) -> list[dict[str, Any]] | None:
     One object per function ``show --all`` lists, in the same order, with
     its concrete functions numbered as saved_model_cli's options; argument
     specs in the document's StructuredValue encoding
-    (:func:`smlite.render.json_doc.structured_value_json`) and, for reading,
+    (:func:`smlite.render.json_doc.structure_json`) and, for reading,
     as TensorFlow's reprs (``args_repr``, ``kwargs_repr``, ``outputs_repr``).
     """
     mg = functions_meta_graph(sm)
@@ -295,7 +283,7 @@ def functions_renderables(mg: MetaGraph) -> list[RenderableType]:
 
 def composite_spec_text(info: TensorInfo) -> str | None:
     """TensorFlow's repr of a composite signature entry's TypeSpec (None for other entries)."""
-    spec: pb.TypeSpecProto | None = info.type_spec
+    spec = info.type_spec
     if spec is None:
         return None
     return tf_repr(decode_type_spec(spec), escape=escape)

@@ -16,14 +16,22 @@ import math
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from smlite import pb
 from smlite.model.dtypes import DType
 from smlite.model.saved_model import MetaGraph, SavedModel, Signature
+from smlite.model.structure import (
+    DictValue,
+    ListValue,
+    NamedTupleValue,
+    NumpyValue,
+    Structure,
+    TensorValue,
+)
+from smlite.model.structure_decoder import composite_value_spec, decode_type_spec
 from smlite.model.tensors import TensorInfo, TensorShape
+from smlite.model.type_specs import BoundedTensorSpec, SpecSource, TensorSpec, TypeSpec
 
 __all__ = [
     "SMLITE_JSON_VERSION",
-    "composite_value_spec",
     "dtype_json",
     "dumps",
     "meta_graph_json",
@@ -32,7 +40,7 @@ __all__ = [
     "shape_json",
     "show_document",
     "signature_json",
-    "structured_value_json",
+    "structure_json",
     "tensor_info_json",
 ]
 
@@ -58,109 +66,69 @@ def shape_json(shape: TensorShape) -> list[int | None] | None:
     return None if dims is None else list(dims)
 
 
-def _type_spec_class_enum(spec: pb.TypeSpecProto) -> str:
-    enum = spec.DESCRIPTOR.fields_by_name["type_spec_class"].enum_type
-    value = enum.values_by_number.get(spec.type_spec_class) if enum is not None else None
-    return value.name if value is not None else f"UNKNOWN_{spec.type_spec_class}"
-
-
-def structured_value_json(value: pb.StructuredValue) -> Any:
-    """A ``StructuredValue`` (TensorFlow's nested Python structure) as JSON.
+def structure_json(value: Structure) -> Any:
+    """A decoded ``StructuredValue`` (TensorFlow's nested Python structure) as JSON.
 
     Python scalars map to JSON scalars (``None`` to ``null``; a non-finite
     float to the string ``"nan"``/``"inf"``/``"-inf"``); everything else is a
     one-key object naming what it is: ``{"tuple": [...]}``, ``{"list": [...]}``,
     ``{"dict": {...}}``, ``{"named_tuple": {"name": ..., "fields": {...}}}``,
     ``{"shape": [...]}``, ``{"dtype": {...}}``, ``{"tensor_spec": {...}}``,
-    ``{"bounded_tensor_spec": {...}}``, ``{"type_spec": {...}}``,
-    ``{"tensor": {...}}`` (dtype and shape of a captured constant).
+    ``{"bounded_tensor_spec": {...}}``, ``{"type_spec": {...}}`` (the stored
+    TypeSpecProto), ``{"tensor": {...}}`` (dtype and shape of a captured
+    constant).  What could not be decoded is ``null``.
     """
-    which = value.WhichOneof("kind")
-    if which is None or which == "none_value":
-        return None
-    if which == "float64_value":
-        f = value.float64_value
-        if math.isfinite(f):
-            return f
-        return "nan" if math.isnan(f) else ("inf" if f > 0 else "-inf")
-    if which in ("int64_value", "string_value", "bool_value"):
-        return getattr(value, which)
-    if which == "tensor_shape_value":
-        return {"shape": shape_json(TensorShape.from_proto(value.tensor_shape_value))}
-    if which == "tensor_dtype_value":
-        return {"dtype": dtype_json(DType(value.tensor_dtype_value))}
-    if which in ("tensor_spec_value", "bounded_tensor_spec_value"):
-        spec = getattr(value, which)
-        key = "tensor_spec" if which == "tensor_spec_value" else "bounded_tensor_spec"
+    if value is None or isinstance(value, (bool, int, str)):
+        return value
+    if isinstance(value, float):
+        if math.isfinite(value):
+            return value
+        return "nan" if math.isnan(value) else ("inf" if value > 0 else "-inf")
+    if isinstance(value, TensorShape):
+        return {"shape": shape_json(value)}
+    if isinstance(value, DType):
+        return {"dtype": dtype_json(value)}
+    if isinstance(value, (TensorSpec, BoundedTensorSpec)):
+        key = "tensor_spec" if isinstance(value, TensorSpec) else "bounded_tensor_spec"
         return {
             key: {
-                "name": spec.name,
-                "dtype": dtype_json(DType(spec.dtype)),
-                "shape": shape_json(TensorShape.from_proto(spec.shape)),
+                "name": value.name if value.name is not None else "",
+                "dtype": dtype_json(value.dtype),
+                "shape": shape_json(value.shape),
             }
         }
-    if which == "type_spec_value":
-        return {"type_spec": _type_spec_json(value.type_spec_value)}
-    if which in ("list_value", "tuple_value"):
-        items = [structured_value_json(v) for v in getattr(value, which).values]
-        return {"list" if which == "list_value" else "tuple": items}
-    if which == "dict_value":
-        fields = value.dict_value.fields
-        return {"dict": {k: structured_value_json(fields[k]) for k in sorted(fields)}}
-    if which == "named_tuple_value":
-        nt = value.named_tuple_value
-        return {
-            "named_tuple": {
-                "name": nt.name,
-                "fields": {pair.key: structured_value_json(pair.value) for pair in nt.values},
-            }
-        }
-    if which in ("tensor_value", "numpy_value"):
-        tensor = getattr(value, which)
+    if isinstance(value, TypeSpec):
+        return {"type_spec": _type_spec_json(value)}
+    if isinstance(value, (ListValue, tuple)):
+        items = [structure_json(v) for v in value]
+        return {"list" if isinstance(value, ListValue) else "tuple": items}
+    if isinstance(value, DictValue):
+        return {"dict": {k: structure_json(v) for k, v in value.entries}}
+    if isinstance(value, NamedTupleValue):
+        fields = {k: structure_json(v) for k, v in value.fields}
+        return {"named_tuple": {"name": value.name, "fields": fields}}
+    if isinstance(value, (TensorValue, NumpyValue)):
         return {
             "tensor": {
-                "numpy": which == "numpy_value",
-                "dtype": dtype_json(DType(tensor.dtype)),
-                "shape": shape_json(TensorShape.from_proto(tensor.tensor_shape)),
+                "numpy": isinstance(value, NumpyValue),
+                "dtype": dtype_json(value.dtype),
+                "shape": shape_json(value.shape),
             }
         }
-    return {"unknown": which}
+    return None  # UnknownValue
 
 
-def _type_spec_json(spec: pb.TypeSpecProto) -> JSON:
+def _type_spec_json(spec: TypeSpec) -> JSON:
+    """The TypeSpecProto a spec was decoded from, as stored."""
+    source = spec.source
+    if source is None:  # not read from a file: what TensorFlow's _serialize() gives
+        source = SpecSource(0, spec.type_name, 0, spec.serialized())
     return {
-        "type_spec_class": _type_spec_class_enum(spec),
-        "type_spec_class_name": spec.type_spec_class_name,
-        "num_flat_components": spec.num_flat_components,
-        "type_state": structured_value_json(spec.type_state),
+        "type_spec_class": source.class_enum_name,
+        "type_spec_class_name": source.class_name,
+        "num_flat_components": source.num_flat_components,
+        "type_state": structure_json(source.state),
     }
-
-
-def composite_value_spec(info: TensorInfo) -> tuple[DType | None, TensorShape | None]:
-    """The dtype and shape of the value a composite TensorInfo stands for.
-
-    A composite entry's own ``dtype``/``tensor_shape`` are unused (TensorFlow
-    leaves them DT_INVALID and ``()``); the TypeSpec's state holds the truth.
-    RaggedTensorSpec serializes ``(shape, dtype, ragged_rank,
-    row_splits_dtype[, flat_values_spec])`` and SparseTensorSpec
-    ``(shape, dtype)``; for other TypeSpecs both are ``None``.
-    """
-    spec = info.type_spec
-    if spec is None or spec.type_spec_class not in (
-        pb.TypeSpecProto.RAGGED_TENSOR_SPEC,
-        pb.TypeSpecProto.SPARSE_TENSOR_SPEC,
-    ):
-        return None, None
-    state = spec.type_state
-    if state.WhichOneof("kind") != "tuple_value":
-        return None, None
-    items = state.tuple_value.values
-    shape = dtype = None
-    if len(items) >= 1 and items[0].WhichOneof("kind") == "tensor_shape_value":
-        shape = TensorShape.from_proto(items[0].tensor_shape_value)
-    if len(items) >= 2 and items[1].WhichOneof("kind") == "tensor_dtype_value":
-        dtype = DType(items[1].tensor_dtype_value)
-    return dtype, shape
 
 
 def tensor_info_json(info: TensorInfo) -> JSON:
@@ -181,8 +149,8 @@ def tensor_info_json(info: TensorInfo) -> JSON:
             "indices_tensor_name": c.indices_tensor_name,
             "dense_shape_tensor_name": c.dense_shape_tensor_name,
         }
-    spec = info.type_spec
-    if spec is not None:
+    spec = decode_type_spec(info.type_spec) if info.type_spec is not None else None
+    if isinstance(spec, TypeSpec):
         composite = _type_spec_json(spec)
         composite["components"] = [tensor_info_json(c) for c in info.components]
         doc["composite"] = composite
@@ -265,6 +233,13 @@ def _functions_json(sm: SavedModel) -> Any | None:
     return functions_json(sm)
 
 
+def _keras_json(sm: SavedModel) -> Any | None:
+    """What Keras recorded (``smlite.render.keras``), in ``show --all``."""
+    from smlite.render.keras import keras_json
+
+    return keras_json(sm)
+
+
 def show_document(
     sm: SavedModel,
     *,
@@ -286,4 +261,5 @@ def show_document(
         functions = _functions_json(sm)
         if functions is not None:
             doc["functions"] = functions
+        doc["keras"] = _keras_json(sm)
     return doc

@@ -20,9 +20,12 @@ from typing import TYPE_CHECKING, Any
 
 from smlite.errors import SmliteError
 from smlite.model.saved_model import INIT_OP_SIGNATURE_KEY, MetaGraph, SavedModel, Signature
+from smlite.model.structure_decoder import composite_value_spec
 from smlite.model.tensors import TensorInfo
+from smlite.model.units import format_bytes
 from smlite.render import json_doc
 from smlite.render.escape import escape, escape_text
+from smlite.render.keras import keras_json, keras_renderables
 
 #: Above this many signatures in a meta graph, the overview lists them one line
 #: each instead of a table each (rich takes milliseconds per table).
@@ -37,7 +40,6 @@ __all__ = [
     "SIGNATURE_TABLES_LIMIT",
     "GraphCounts",
     "VariablesInfo",
-    "format_bytes",
     "graph_counts",
     "summary_json",
     "summary_renderable",
@@ -119,18 +121,6 @@ def graph_counts(mg: MetaGraph) -> GraphCounts:
         return GraphCounts(None, None, None, None, str(e))
 
 
-def format_bytes(n: int) -> str:
-    """``1536`` -> ``"1.5 KiB"`` (bytes below 1 KiB are printed exactly)."""
-    if n < 1024:
-        return f"{n} B"
-    value = float(n)
-    for unit in ("KiB", "MiB", "GiB", "TiB"):
-        value /= 1024
-        if value < 1024 or unit == "TiB":
-            break
-    return f"{value:.1f} {unit}"
-
-
 # -- JSON ----------------------------------------------------------------------
 
 
@@ -184,6 +174,7 @@ def summary_json(sm: SavedModel, disk: DiskUsage) -> dict[str, Any]:
             "warnings": list(variables.warnings),
         },
         "meta_graphs": metas,
+        "keras": keras_json(sm),
     }
 
 
@@ -197,7 +188,7 @@ def _tag_list(tags: Sequence[str]) -> str:
 def _value_cells(info: TensorInfo) -> tuple[str, str, str]:
     """dtype, shape and graph tensor(s) of an entry, composites as what they are."""
     if info.encoding == "composite_tensor":
-        dtype, shape = json_doc.composite_value_spec(info)
+        dtype, shape = composite_value_spec(info)
         tensors = ", ".join(escape(n) for n in info.tensor_names)
         return (
             dtype.name if dtype is not None else "",
@@ -461,6 +452,7 @@ def summary_renderable(sm: SavedModel, disk: DiskUsage) -> RenderableType:
     out.extend(_serving_lines(sm))
     out.append(_disk_line(sm, disk))
     out.extend(_variables_lines(variables_info(sm)))
+    out.extend(keras_renderables(sm))
     for mg in sm.meta_graphs:
         out.append(Text(""))
         out.extend(_meta_graph_renderables(mg))

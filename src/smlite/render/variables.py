@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from smlite.model.units import format_bytes
 from smlite.render.escape import escape
 from smlite.render.json_doc import SMLITE_JSON_VERSION, dtype_json
 
@@ -12,7 +13,6 @@ if TYPE_CHECKING:
     from smlite.model.variables import Problem, Variable, VariableSet
 
 __all__ = [
-    "human_bytes",
     "problems_lines",
     "shape_text",
     "totals_line",
@@ -21,18 +21,6 @@ __all__ = [
     "variables_document",
     "variables_table",
 ]
-
-
-def human_bytes(n: int) -> str:
-    """``512 B``, ``1.5 KiB``, ``800.0 MiB``."""
-    if n < 1024:
-        return f"{n} B"
-    value = float(n)
-    for unit in ("KiB", "MiB", "GiB", "TiB"):
-        value /= 1024
-        if value < 1024 or unit == "TiB":
-            return f"{value:.1f} {unit}"
-    raise AssertionError("unreachable")
 
 
 def shape_text(shape: Sequence[int]) -> str:
@@ -49,9 +37,9 @@ def totals_line(rows: Sequence[Variable], total: int) -> str:
     nbytes = sum(v.nbytes for v in rows)
     trained = [v for v in rows if v.trainable]
     shown = f"{len(rows)} of {total} variables" if len(rows) != total else f"{total} variables"
-    text = f"{shown}, {human_bytes(nbytes)}"
+    text = f"{shown}, {format_bytes(nbytes)}"
     if any(v.trainable is not None for v in rows):
-        text += f" ({len(trained)} trainable, {human_bytes(sum(v.nbytes for v in trained))})"
+        text += f" ({len(trained)} trainable, {format_bytes(sum(v.nbytes for v in trained))})"
     return text
 
 
@@ -71,7 +59,7 @@ def variables_table(rows: Sequence[Variable], *, keys: bool = False) -> str:
                 escape(var.key if keys else var.display_name),
                 var.tf_dtype.name,
                 shape_text(var.shape) + extra,
-                human_bytes(var.nbytes),
+                format_bytes(var.nbytes),
                 trainable_text(var.trainable),
             )
         )

@@ -36,7 +36,12 @@ import numpy as np
 from smlite.errors import SmliteError
 from smlite.formats.saved_model import ServingLayout
 from smlite.model.saved_model import Signature
-from smlite.run.backend import BACKENDS, resolve_backend, run_signature
+from smlite.run.backend import (
+    BACKENDS,
+    TensorFlowLoadError,
+    execute_signature,
+    resolve_backend,
+)
 from smlite.run.examples import parse_input_examples
 from smlite.run.inputs import (
     FileInput,
@@ -62,7 +67,7 @@ __all__ = [
     "parse_input_flags",
     "plan_output_files",
     "prepare",
-    "run",
+    "prepare_and_execute",
     "save_outputs",
 ]
 
@@ -125,6 +130,9 @@ class RunPlan:
     warnings: tuple[str, ...] = ()
     #: The TF Serving layout when ``path`` was a base path (``model_dir`` is the chosen version).
     serving: ServingLayout | None = field(default=None, repr=False)
+    #: The backend to use when ``backend`` cannot load the model (``auto`` chose ``function``:
+    #: then ``session``, what saved_model_cli uses); None when the backend was asked for.
+    fallback: str | None = None
 
     def __repr__(self) -> str:
         return (
@@ -136,10 +144,16 @@ class RunPlan:
 
 @dataclass(frozen=True, slots=True)
 class RunResult:
-    """The outputs of a run, by output key in sorted order (numpy values)."""
+    """The outputs of a run, by output key in sorted order (numpy values).
+
+    ``backend`` is the one that ran: the plan's, or its fallback when the
+    plan's could not load the model (``notes`` then says why).
+    """
 
     plan: RunPlan
     outputs: Mapping[str, Any]
+    backend: str
+    notes: tuple[str, ...] = ()
 
 
 def prepare(
@@ -188,18 +202,35 @@ def prepare(
         else:
             values[key] = parsed.examples[key]
     feeds = validate_feeds(sig, values, required=required, sources=parsed.sources)
-    return RunPlan(model_dir, tags, sig, feeds, chosen, tuple(warnings), serving)
+    fallback = "session" if backend == "auto" and chosen == "function" else None
+    return RunPlan(model_dir, tags, sig, feeds, chosen, tuple(warnings), serving, fallback)
 
 
 def execute(plan: RunPlan) -> RunResult:
-    """Run a prepared plan with TensorFlow (imported now)."""
-    outputs = run_signature(
-        plan.model_dir, plan.tags, plan.signature, plan.feeds, backend=plan.backend
-    )
-    return RunResult(plan, outputs)
+    """Run a prepared plan with TensorFlow (imported now).
+
+    When the plan's backend cannot load the model and the plan has a
+    fallback, the fallback runs it and the result's ``notes`` say so.
+    """
+    try:
+        outputs = execute_signature(
+            plan.model_dir, plan.tags, plan.signature, plan.feeds, backend=plan.backend
+        )
+    except TensorFlowLoadError as e:
+        if plan.fallback is None:
+            raise
+        note = (
+            f"tf.saved_model.load could not load the model ({e.cause}); running it with a "
+            f"TF1 Session and the SavedModel loader instead, as saved_model_cli run does"
+        )
+        outputs = execute_signature(
+            plan.model_dir, plan.tags, plan.signature, plan.feeds, backend=plan.fallback
+        )
+        return RunResult(plan, outputs, plan.fallback, (note,))
+    return RunResult(plan, outputs, plan.backend)
 
 
-def run(path: str | os.PathLike[str], **options: Any) -> RunResult:
+def prepare_and_execute(path: str | os.PathLike[str], **options: Any) -> RunResult:
     """:func:`prepare` then :func:`execute` — one call, same keyword options as :func:`prepare`."""
     return execute(prepare(path, **options))
 

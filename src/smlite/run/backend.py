@@ -13,8 +13,13 @@ offered:
   restore (e.g. a keras 3 model saved with ``tf.saved_model.save``).
 
 ``auto`` picks ``function`` for models with an object graph (TF2 exports)
-and ``session`` otherwise.  TensorFlow's C++ and Python logging is turned
-down (unless ``TF_CPP_MIN_LOG_LEVEL`` is already set), and anything
+and ``session`` otherwise; when ``tf.saved_model.load`` cannot load a TF2
+export (an optimizer of an older Keras revived without its class, say),
+:func:`smlite.run.execute` runs it the way ``saved_model_cli`` does instead,
+so smlite never fails where ``saved_model_cli run`` works.
+
+TensorFlow's C++ and Python logging is turned down (unless
+``TF_CPP_MIN_LOG_LEVEL`` is already set), and anything
 TensorFlow itself writes to standard output is sent to standard error, so
 that standard output carries only smlite's results.
 """
@@ -39,9 +44,10 @@ __all__ = [
     "INSTALL_HINT",
     "Backend",
     "TensorFlowError",
+    "TensorFlowLoadError",
     "TensorFlowUnavailableError",
+    "execute_signature",
     "import_tensorflow",
-    "run_signature",
 ]
 
 Backend = Literal["auto", "session", "function"]
@@ -56,6 +62,14 @@ class TensorFlowUnavailableError(SmliteError):
 
 class TensorFlowError(SmliteError):
     """TensorFlow failed to load the model or to run the signature."""
+
+
+class TensorFlowLoadError(TensorFlowError):
+    """TensorFlow could not load the model (nothing ran); ``cause`` is TensorFlow's error."""
+
+    def __init__(self, message: str, *, cause: str, path: Path) -> None:
+        super().__init__(message, path=path)
+        self.cause = cause
 
 
 @contextlib.contextmanager
@@ -124,6 +138,17 @@ def _message(error: BaseException) -> str:
     return text.strip()
 
 
+def _load_error(
+    what: str, model_dir: Path, error: Exception, hint: str = ""
+) -> TensorFlowLoadError:
+    cause = f"{type(error).__name__}: {_message(error)}"
+    return TensorFlowLoadError(
+        f"TensorFlow could not load {what} of {model_dir}: {cause}{hint}",
+        cause=cause,
+        path=model_dir,
+    )
+
+
 def _run_session(
     tf: ModuleType,
     model_dir: Path,
@@ -138,11 +163,7 @@ def _run_session(
         try:
             tf.compat.v1.saved_model.load(sess, list(tags), str(model_dir))
         except Exception as e:
-            raise TensorFlowError(
-                f"TensorFlow could not load the meta graph {','.join(tags)!r} of "
-                f"{model_dir}: {type(e).__name__}: {_message(e)}",
-                path=model_dir,
-            ) from e
+            raise _load_error(f"the meta graph {','.join(tags)!r}", model_dir, e) from e
         try:
             values = sess.run(fetches, feed_dict=feed_dict)
         except Exception as e:
@@ -165,11 +186,8 @@ def _run_function(
         loaded = tf.saved_model.load(str(model_dir), tags=list(tags))
         function = loaded.signatures[sig.key]
     except Exception as e:
-        raise TensorFlowError(
-            f"TensorFlow could not load signature {sig.key!r} of {model_dir}: "
-            f"{type(e).__name__}: {_message(e)} (try --backend session)",
-            path=model_dir,
-        ) from e
+        hint = " (try --backend session)"
+        raise _load_error(f"signature {sig.key!r}", model_dir, e, hint) from e
     try:
         # The explicit dtype matters for quantized inputs (qint8 is fed as int8 values).
         args = {
@@ -191,7 +209,7 @@ def _run_function(
     return {k: outputs[k].numpy() for k in sorted(sig.outputs)}
 
 
-def run_signature(
+def execute_signature(
     model_dir: str | os.PathLike[str],
     tags: Sequence[str],
     sig: Signature,

@@ -1,0 +1,30 @@
+"""Byte counts as text, one convention for every command: binary (IEC) units.
+
+``1536`` is ``1.5 KiB`` everywhere — in ``summary``, ``variables`` and the
+size limits ``check`` reports — so the same quantity never reads as GB in one
+place and GiB in another.  It lives in the model layer because findings
+carry it in their messages.
+"""
+
+from __future__ import annotations
+
+__all__ = ["format_bytes"]
+
+_UNITS = ("KiB", "MiB", "GiB", "TiB")
+
+
+def format_bytes(n: int, *, exact: bool = False) -> str:
+    """``512 B``, ``1.5 KiB``, ``800.0 MiB``; with ``exact`` the byte count follows.
+
+    >>> format_bytes(1536), format_bytes(1536, exact=True), format_bytes(512, exact=True)
+    ('1.5 KiB', '1.5 KiB (1536 bytes)', '512 bytes')
+    """
+    if n < 1024:
+        return f"{n} bytes" if exact else f"{n} B"
+    value = float(n)
+    for unit in _UNITS:
+        value /= 1024
+        if value < 1024 or unit == _UNITS[-1]:
+            break
+    text = f"{value:.1f} {unit}"
+    return f"{text} ({n} bytes)" if exact else text
