@@ -10,9 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from smlite.errors import NotASavedModelError, SmliteError
+from smlite.errors import NotASavedModelError, Reason, RemoteError, SmliteError
 from smlite.formats import storage
-from smlite.formats.remote import RemoteError, Store
+from smlite.formats.remote import Store
+from smlite.formats.remote_errors import classify
 
 MODEL = Path(__file__).resolve().parents[1] / "fixtures" / "models" / "module_multi_signature"
 
@@ -193,7 +194,7 @@ def test_detached_store_reports_the_url_in_its_error() -> None:
     p = _remote("gs://b/m")
     with pytest.raises(RemoteError) as info:
         storage.listdir(p)
-    assert info.value.url == "gs://b/m" and info.value.reason == "failed"
+    assert info.value.url == "gs://b/m" and info.value.reason is Reason.REQUEST_FAILED
 
 
 def test_read_bytes_of_a_missing_local_file(tmp_path: Path) -> None:
@@ -201,3 +202,31 @@ def test_read_bytes_of_a_missing_local_file(tmp_path: Path) -> None:
     assert storage.read_bytes(tmp_path / "f") == b"abc"
     with pytest.raises(NotASavedModelError, match="no such file"):
         storage.read_bytes(tmp_path / "missing")
+
+
+@pytest.mark.parametrize(
+    ("exc", "expected"),
+    [
+        (FileNotFoundError("k"), (Reason.NOT_FOUND, False)),
+        (PermissionError("denied"), (Reason.ACCESS_DENIED, False)),
+        (TimeoutError(), (Reason.TIMEOUT, True)),
+        (ConnectionResetError(), (Reason.UNAVAILABLE, True)),
+        (ValueError("bad"), (Reason.REQUEST_FAILED, False)),
+    ],
+)
+def test_classification_of_backend_exceptions(exc: BaseException, expected: tuple) -> None:
+    """Without fsspec installed: the exceptions its backends raise, by type and cause."""
+    assert classify(exc) == expected
+
+
+def test_status_in_the_cause_chain_wins() -> None:
+    class ResponseError(Exception):
+        status = 429
+
+    try:
+        try:
+            raise ResponseError("slow down")
+        except ResponseError as inner:
+            raise FileNotFoundError("wrapped") from inner
+    except FileNotFoundError as outer:
+        assert classify(outer) == (Reason.UNAVAILABLE, True)

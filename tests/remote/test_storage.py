@@ -8,9 +8,9 @@ from pathlib import Path
 import fsspec
 import pytest
 
-from smlite.errors import NotASavedModelError, SmliteError
+from smlite.errors import NotASavedModelError, Reason, RemoteError, SmliteError
 from smlite.formats import storage
-from smlite.formats.remote import RemoteError, RemoteSource, Store
+from smlite.formats.remote import RemoteSource, Store
 from tests.remote.conftest import BUCKET, MODELS
 from tests.support.http_server import Fault, ModelServer, VirtualFile
 from tests.support.s3_server import LoggedMotoServer
@@ -231,7 +231,7 @@ def test_missing_backend_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> Non
     monkeypatch.setattr("fsspec.core.url_to_fs", no_backend)
     with pytest.raises(RemoteError, match=r"smlite\[remote\]") as info:
         Store.for_url("gs://bucket/model", {})
-    assert info.value.reason == "no-backend" and info.value.url == "gs://bucket/model"
+    assert info.value.reason is Reason.NO_BACKEND and info.value.url == "gs://bucket/model"
 
 
 def test_local_root_of_file_url_is_read_by_fsspec(tmp_path: Path) -> None:
@@ -281,7 +281,7 @@ def test_http_without_index_pages_reads_files_by_name() -> None:
         assert not (model / "saved_model.pbtxt").exists()
         assert storage.read_bytes(index) == INDEX
         # Each folder's missing index page is asked for once, then files by HEAD.
-        folders = {f"/{MODEL}", f"/{MODEL}/variables"}
+        folders = {f"/{MODEL}/", f"/{MODEL}/variables/"}
         folder_gets = [g.path for g in server.requests("GET") if g.path in folders]
         assert sorted(folder_gets) == sorted(folders)
         with pytest.raises(NotASavedModelError):

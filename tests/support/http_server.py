@@ -224,6 +224,9 @@ def _read(found: Path | VirtualFile | bytes, start: int, end: int) -> bytes:
 def _make_handler(server: ModelServer) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        # Headers and body go out in separate writes: without this, Nagle's algorithm
+        # and the client's delayed ACK add 40 ms to every request.
+        disable_nagle_algorithm = True
 
         def log_message(self, format: str, *args: object) -> None:  # noqa: A002
             pass  # the test reads ModelServer.log instead

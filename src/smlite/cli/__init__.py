@@ -33,6 +33,8 @@ import typer
 if TYPE_CHECKING:
     from pathlib import Path
 
+    from smlite.formats.storage import AnyPath
+
 
 class ExitCode(IntEnum):
     """The exit status of every smlite command."""
@@ -131,16 +133,21 @@ def build_app(args: Sequence[str] = ()) -> typer.Typer:
     return app
 
 
-def refuse_write_inside(target: Path, model_dirs: Iterable[Path | None]) -> None:
+def refuse_write_inside(target: Path, model_dirs: Iterable[AnyPath | None]) -> None:
     """Raise unless ``target`` lies outside every model directory given.
 
-    smlite never writes into a model, not even a file the user asked for by name.
+    smlite never writes into a model, not even a file the user asked for by name
+    (a model behind a URL is never written to at all: ``target`` is local).
     """
+    from pathlib import Path
+
     from smlite.errors import SmliteError
 
     resolved = target.resolve()
     for folder in model_dirs:
-        if folder is not None and folder.is_dir() and resolved.is_relative_to(folder.resolve()):
+        if not isinstance(folder, Path):
+            continue
+        if folder.is_dir() and resolved.is_relative_to(folder.resolve()):
             raise SmliteError(
                 f"{target}: refusing to write inside the SavedModel directory {folder}; "
                 "write it somewhere else"

@@ -15,6 +15,7 @@ from smlite.cli._options import OutputFormat, ServingVersionOption
 if TYPE_CHECKING:
     from rich.console import Console
 
+    from smlite.formats.storage import AnyPath
     from smlite.model.saved_model import SavedModel
     from smlite.render.summary import DirUsage, DiskUsage
 
@@ -83,11 +84,15 @@ def _console() -> Console:
     )
 
 
-def _dir_usage(folder: Path) -> DirUsage | None:
+def _dir_usage(folder: AnyPath) -> DirUsage | None:
+    from smlite.formats import storage
     from smlite.render.summary import DirUsage
 
     if not folder.is_dir():
         return None
+    if not isinstance(folder, Path):  # a URL: one listing per folder, sizes included
+        sizes = [e.size or 0 for e in storage.walk(folder) if e.kind == "file"]
+        return DirUsage(len(sizes), sum(sizes))
     files = size = 0
     for root, _dirs, names in os.walk(folder):
         for name in names:
@@ -102,11 +107,12 @@ def _dir_usage(folder: Path) -> DirUsage | None:
 
 def disk_usage(sm: SavedModel) -> DiskUsage:
     """Measure the parts of the model directory (read-only: stat calls only)."""
+    from smlite.formats import storage
     from smlite.render.summary import DiskUsage
 
     model_dir = sm.path
     return DiskUsage(
-        saved_model_file=sm.file.stat().st_size,
+        saved_model_file=storage.size(sm.file),
         variables=_dir_usage(model_dir / "variables"),
         assets=_dir_usage(model_dir / "assets"),
         assets_extra=_dir_usage(model_dir / "assets.extra"),

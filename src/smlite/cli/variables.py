@@ -17,6 +17,7 @@ from smlite.cli._options import OutputFormat, ServingVersionOption
 if TYPE_CHECKING:
     import numpy as np
 
+    from smlite.formats.storage import AnyPath
     from smlite.model.variables import Variable, VariableSet
 
 __all__ = ["register", "variables"]
@@ -211,7 +212,7 @@ def _verify(vs: VariableSet, rows: Sequence[Variable], *, everything: bool) -> t
 # -- writing values ----------------------------------------------------------------------------
 
 
-def _protected(vs: VariableSet) -> set[Path]:
+def _protected(vs: VariableSet) -> set[AnyPath]:
     """Files of the model itself, never to be written over."""
     out = {vs.index_path.resolve()}
     if vs.exists:

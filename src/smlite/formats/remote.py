@@ -31,14 +31,15 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, replace
 from typing import Any, Literal
 
-from smlite.errors import NotASavedModelError, SmliteError
-from smlite.formats import storage
-from smlite.formats.remote_errors import ADVICE, REASONS, RemoteError, classify, detail
+from smlite.errors import NotASavedModelError, Reason, RemoteError, SmliteError
+from smlite.formats import storage_stats
+from smlite.formats.remote_errors import ADVICE, classify, detail
 from smlite.formats.storage import DirEntry, RemotePath, Source
 
-__all__ = ["REASONS", "RangeBuffer", "RemoteError", "RemoteSettings", "RemoteSource", "Store"]
+__all__ = ["RangeBuffer", "RemoteSettings", "RemoteSource", "Store"]
 
 KiB, MiB = 1024, 1024 * 1024
+
 
 @dataclass(frozen=True, slots=True)
 class RemoteSettings:
@@ -56,6 +57,20 @@ class RemoteSettings:
     small_file: int = 1 * MiB
     #: Bytes of fetched ranges kept per open file.
     cache_bytes: int = 256 * MiB
+    #: Bytes of small files (fetched whole) the store keeps for the next open of the same
+    #: file: a check reads fingerprint.pb or variables.index more than once.
+    small_files_bytes: int = 32 * MiB
+
+
+def failed(error: RemoteError) -> RemoteError:
+    """``error``, noted in the current measurements unless it only says a file is missing.
+
+    A caller may turn a read that failed into "not there" and go on; the
+    measurement still knows, so that no audit built on it is reported clean.
+    """
+    if error.reason is not Reason.NOT_FOUND:
+        storage_stats.record_failure(error)
+    return error
 
 
 # -- the store ---------------------------------------------------------------------------
@@ -78,6 +93,8 @@ class Store:
         self._listings: dict[str, dict[str, DirEntry]] = {}
         self._infos: dict[str, dict[str, Any] | None] = {}
         self._unlistable: set[str] = set()
+        self._small: dict[str, bytes] = {}
+        self._small_total = 0
         self._lock = threading.Lock()
         #: The root location the store was opened for.
         self.root = RemotePath(self, self._root_path)
@@ -96,7 +113,7 @@ class Store:
             raise RemoteError(
                 url,
                 "reading URLs needs fsspec: pip install 'smlite[remote]'",
-                reason="no-backend",
+                reason=Reason.NO_BACKEND,
             ) from None
         try:
             fs, path = url_to_fs(url, **dict(options))
@@ -105,10 +122,10 @@ class Store:
                 url,
                 f"the filesystem for this URL is not installed ({e}); "
                 "pip install 'smlite[remote]' brings s3fs, gcsfs and aiohttp",
-                reason="no-backend",
+                reason=Reason.NO_BACKEND,
             ) from e
         except (ValueError, TypeError) as e:
-            raise RemoteError(url, f"cannot open: {e}", reason="failed") from e
+            raise RemoteError(url, f"cannot open: {e}", reason=Reason.REQUEST_FAILED) from e
         return cls(fs, path, url, settings)
 
     @classmethod
@@ -148,7 +165,7 @@ class Store:
                 self.url(path),
                 "this location was received from another process without its storage "
                 "options; open the URL again to read it",
-                reason="failed",
+                reason=Reason.REQUEST_FAILED,
             )
         fn = getattr(self.fs, method)
         settings = self.settings
@@ -161,15 +178,17 @@ class Store:
             except Exception as e:
                 reason, transient = classify(e)
                 if transient and attempt < attempts:
-                    storage.record_retry()
+                    storage_stats.record_retry()
                     time.sleep(settings.backoff * 2 ** (attempt - 1))
                     continue
                 tries = f" ({attempt} attempts)" if attempt > 1 else ""
-                raise RemoteError(
-                    self.url(path),
-                    f"cannot {what}: {ADVICE[reason]}{tries}: {detail(e)}",
-                    reason=reason,
-                    attempts=attempt,
+                raise failed(
+                    RemoteError(
+                        self.url(path),
+                        f"cannot {what}: {ADVICE[reason]}{tries}: {detail(e)}",
+                        reason=reason,
+                        attempts=attempt,
+                    )
                 ) from e
         raise AssertionError("unreachable")
 
@@ -195,19 +214,23 @@ class Store:
             cached = self._listings.get(key)
         if cached is not None:
             return list(cached.values())
-        storage.record_list()
+        storage_stats.record_list()
+        # A web server redirects a folder's URL without the slash to the one with it.
+        asked = key + "/" if _protocol(self.fs) in ("http", "https") else key
         try:
-            infos = self._call("list", key, "ls", key, detail=True)
+            infos = self._call("list", key, "ls", asked, detail=True)
         except RemoteError as e:
-            if e.reason == "not-found":
-                raise NotASavedModelError(f"{path}: no such directory", path=str(path)) from e
+            if e.reason is Reason.NOT_FOUND:
+                raise NotASavedModelError(
+                    "no such directory", path=str(path), reason=Reason.NOT_FOUND
+                ) from e
             raise
         entries: dict[str, DirEntry] = {}
         for info in infos:
             name, entry = self._entry(info)
             if name == key or not entry.name:
                 if entry.kind == "file":  # ls of a file lists the file itself
-                    raise NotASavedModelError(f"{path}: not a directory", path=str(path))
+                    raise NotASavedModelError("not a directory", path=str(path))
                 continue
             entries[entry.name] = entry
         listing = dict(sorted(entries.items()))
@@ -217,7 +240,7 @@ class Store:
 
     def find(self, path: RemotePath) -> list[DirEntry]:
         """Every file and directory below ``path``, recursively (one ``find`` call)."""
-        storage.record_list()
+        storage_stats.record_list()
         key = path.path.rstrip("/")
         infos = self._call("list", key, "find", key, withdirs=True, detail=True)
         children: dict[str, dict[str, DirEntry]] = {key: {}}
@@ -239,11 +262,11 @@ class Store:
         with self._lock:
             if path in self._infos:
                 return self._infos[path]
-        storage.record_list()
+        storage_stats.record_list()
         try:
             info: dict[str, Any] | None = self._call("stat", path, "info", path)
         except RemoteError as e:
-            if e.reason != "not-found":
+            if e.reason is not Reason.NOT_FOUND:
                 raise
             info = None
         with self._lock:
@@ -259,12 +282,26 @@ class Store:
             return False
         return listing.get(path.rstrip("/").rsplit("/", 1)[-1])
 
+    def _absent_above(self, path: str) -> bool:
+        """Whether a listing already shows that a folder above ``path`` does not exist."""
+        folder = self.parent(path)
+        while folder != path:
+            entry = self._from_listing(folder)
+            if entry is None:
+                return True  # its parent was listed without it
+            if entry is not False:
+                return entry.kind != "dir"
+            path, folder = folder, self.parent(folder)
+        return False
+
     def kind(self, path: str) -> Literal["file", "dir", "other"] | None:
         """What ``path`` is (None when it does not exist)."""
         path = path.rstrip("/") or path
         with self._lock:
             if path in self._listings:
                 return "dir"
+        if self._absent_above(path):
+            return None
         entry = self._from_listing(path)
         if entry is not False:
             return None if entry is None else entry.kind  # type: ignore[return-value]
@@ -290,25 +327,43 @@ class Store:
             return entry.size
         info = self._info(path)
         if info is None:
-            raise RemoteError(self.url(path), "no such file", reason="not-found")
+            raise RemoteError(self.url(path), "no such file", reason=Reason.NOT_FOUND)
         value = info.get("size")
         if value is None:
-            raise RemoteError(
-                self.url(path), "the server does not say how large the file is", reason="failed"
+            raise failed(
+                RemoteError(
+                    self.url(path),
+                    "the server does not say how large the file is",
+                    reason=Reason.REQUEST_FAILED,
+                )
             )
         return int(value)
 
     def open(self, path: str) -> RemoteSource:
+        with self._lock:
+            kept = self._small.get(path)
+        if kept is not None:
+            return RemoteSource(self, path, len(kept), whole=kept)
         entry = self._from_listing(path)
         if entry and entry.kind == "file" and entry.size is not None:
             return RemoteSource(self, path, entry.size)
         info = self._info(path)
         if info is None:
-            raise NotASavedModelError(f"{self.url(path)}: no such file", path=self.url(path))
+            raise NotASavedModelError("no such file", path=self.url(path), reason=Reason.NOT_FOUND)
         if info.get("type") == "directory":
-            raise NotASavedModelError(f"{self.url(path)}: is a directory", path=self.url(path))
+            raise NotASavedModelError("is a directory", path=self.url(path))
         value = info.get("size")
         return RemoteSource(self, path, None if value is None else int(value))
+
+    def keep_small(self, path: str, data: bytes) -> None:
+        """Remember a small file fetched whole, for the next open of it (bounded)."""
+        if len(data) > self.settings.small_file:
+            return
+        with self._lock:
+            if path in self._small or self._small_total + len(data) > self.settings.small_files_bytes:
+                return
+            self._small[path] = data
+            self._small_total += len(data)
 
     def fetch(self, path: str, start: int | None, end: int | None) -> bytes:
         """One read request: bytes ``[start, end)``, or the whole file when both are None."""
@@ -316,12 +371,15 @@ class Store:
         return bytes(data)
 
 
+def _protocol(fs: Any) -> str:
+    if fs is None:
+        return ""
+    return str(fs.protocol if isinstance(fs.protocol, str) else fs.protocol[0])
+
+
 def _dirs_by_info(fs: Any) -> bool:
     """Whether ``fs.info`` tells folders from files (http's cannot: a HEAD says "file")."""
-    if fs is None:
-        return True
-    protocol = fs.protocol if isinstance(fs.protocol, str) else fs.protocol[0]
-    return protocol not in ("http", "https")
+    return _protocol(fs) not in ("http", "https")
 
 
 # -- one open file ---------------------------------------------------------------------------
@@ -335,11 +393,13 @@ class RemoteSource(Source):
     records it as a whole-file fetch.
     """
 
-    def __init__(self, store: Store, path: str, size: int | None) -> None:
+    def __init__(
+        self, store: Store, path: str, size: int | None, *, whole: bytes | None = None
+    ) -> None:
         self.store = store
         self.path = path
         self.name = store.url(path)
-        self._whole: bytes | None = None
+        self._whole: bytes | None = whole
         self._parts: list[tuple[int, bytes]] = []  # least recently used first
         self._cached = 0
         self._lock = threading.Lock()
@@ -353,14 +413,15 @@ class RemoteSource(Source):
     def _load_whole(self, announced: int | None) -> bytes:
         if announced is not None:
             self._whole = self._fetch(0, announced)
+            self.store.keep_small(self.path, self._whole)
             return self._whole
         data = self.store.fetch(self.path, None, None)
-        storage.record_read(self.name, len(data))
+        storage_stats.record_read(self.name, len(data))
         self._whole = data
         return data
 
-    def _mismatch(self, message: str, reason: str = "size-mismatch") -> RemoteError:
-        return RemoteError(self.name, f"{ADVICE[reason]}: {message}", reason=reason)
+    def _mismatch(self, message: str, reason: Reason = Reason.SIZE_MISMATCH) -> RemoteError:
+        return failed(RemoteError(self.name, f"{ADVICE[reason]}: {message}", reason=reason))
 
     def _fetch(self, start: int, end: int) -> bytes:
         """Exactly ``[start, end)`` (``end <= size``), checked for length.
@@ -373,9 +434,9 @@ class RemoteSource(Source):
         data = self.store.fetch(self.path, start, ask_end)
         want = end - start
         if len(data) == want:
-            storage.record_read(self.name, want)
+            storage_stats.record_read(self.name, want)
             return data
-        storage.record_read(self.name, len(data), whole=len(data) > want + (ask_end - end))
+        storage_stats.record_read(self.name, len(data), whole=len(data) > want + (ask_end - end))
         if len(data) == want + 1 and ask_end > end:
             raise self._mismatch(f"{self.size} bytes announced, but there are more")
         if len(data) > want:
@@ -385,9 +446,8 @@ class RemoteSource(Source):
             self._whole = data
             return data[start:end]
         raise self._mismatch(
-            f"asked for bytes {start}-{end - 1} of the {self.size} announced, received "
-            f"{len(data)}",
-            "truncated" if end < self.size else "size-mismatch",
+            f"asked for bytes {start}-{end - 1} of the {self.size} announced, received {len(data)}",
+            Reason.TRUNCATED if end < self.size else Reason.SIZE_MISMATCH,
         )
 
     def _lookup(self, start: int, end: int) -> bytes | None:
@@ -427,6 +487,9 @@ class RemoteSource(Source):
                 fetch_from = start if head is None else head[0] + len(head[1])
                 fetch_to = min(self.size, max(end, fetch_from + settings.readahead))
             data = self._fetch(fetch_from, fetch_to)
+            if self._whole is None and fetch_from == 0 and fetch_to == self.size:
+                self._whole = data  # the whole file in one request (a small file)
+                self.store.keep_small(self.path, data)
             if self._whole is not None:
                 return self._whole[start:end]
             if head is not None:
@@ -462,6 +525,16 @@ class RemoteSource(Source):
 
     def buffer(self) -> RangeBuffer:
         return RangeBuffer(self)
+
+    def whole(self) -> bytes:
+        """The whole file, in one request (the ranges fetched so far are dropped)."""
+        with self._lock:
+            if self._whole is None:
+                self._load_whole(self.size)
+                self._parts.clear()
+                self._cached = 0
+            assert self._whole is not None
+            return self._whole
 
     def chunks(self, start: int, end: int, chunk: int) -> Iterator[bytes]:
         end = min(end, self.size)

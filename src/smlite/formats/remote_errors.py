@@ -1,4 +1,4 @@
-"""Remote failures: one error type with the URL and a reason, and how backend exceptions map to it.
+"""How the exceptions of fsspec backends map to a :class:`~smlite.errors.RemoteError` reason.
 
 fsspec backends raise what their client libraries raise: ``FileNotFoundError``
 and ``PermissionError`` (s3fs translates S3 error codes), aiohttp's
@@ -15,32 +15,9 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterator, Mapping
 
-from smlite.errors import SmliteError
+from smlite.errors import Reason
 
-__all__ = ["ADVICE", "REASONS", "RemoteError", "classify", "detail"]
-
-#: Machine-readable causes of a :class:`RemoteError`.
-REASONS = (
-    "not-found",  # 404, no such key
-    "access-denied",  # 401/403, missing or wrong credentials
-    "timeout",  # no complete answer within the timeout, on every attempt
-    "truncated",  # the body was cut short (or the connection reset mid-transfer)
-    "size-mismatch",  # the file's length differs from the size the server announced
-    "unavailable",  # 5xx, 429, connection refused or reset, after every retry
-    "no-backend",  # fsspec or the protocol's implementation is not installed
-    "failed",  # anything else the backend reported
-)
-
-
-class RemoteError(SmliteError):
-    """Reading a URL failed; ``url`` says which, ``reason`` (one of :data:`REASONS`) why."""
-
-    def __init__(self, url: str, message: str, *, reason: str, attempts: int = 1) -> None:
-        super().__init__(f"{url}: {message}", path=url)
-        self.url = url
-        self.reason = reason
-        self.attempts = attempts
-
+__all__ = ["ADVICE", "classify", "detail"]
 
 _TRANSIENT_STATUS = frozenset({408, 425, 429, 500, 502, 503, 504})
 
@@ -68,53 +45,54 @@ def _chain(exc: BaseException) -> Iterator[BaseException]:
         current = current.__cause__ or current.__context__
 
 
-def classify(exc: BaseException) -> tuple[str, bool]:
+def classify(exc: BaseException) -> tuple[Reason, bool]:
     """``(reason, transient)`` for an exception raised by an fsspec backend."""
     for e in _chain(exc):
         if any(s in type(e).__name__ for s in ("Payload", "IncompleteRead", "ContentLength")):
-            return "truncated", True
+            return Reason.TRUNCATED, True
     for e in _chain(exc):
         status = _status(e)
         if status is None:
             continue
         if status in (404, 410):
-            return "not-found", False
+            return Reason.NOT_FOUND, False
         if status in (401, 403):
-            return "access-denied", False
+            return Reason.ACCESS_DENIED, False
         if status == 416:
-            return "size-mismatch", False
+            return Reason.SIZE_MISMATCH, False
         if status in _TRANSIENT_STATUS:
-            return "unavailable", True
+            return Reason.UNAVAILABLE, True
         if status >= 400:
-            return "failed", False
+            return Reason.REQUEST_FAILED, False
     for e in _chain(exc):
         name = type(e).__name__
         if isinstance(e, (TimeoutError, asyncio.TimeoutError)) or "Timeout" in name:
-            return "timeout", True
+            return Reason.TIMEOUT, True
         if isinstance(e, FileNotFoundError):
-            return "not-found", False
+            return Reason.NOT_FOUND, False
         if isinstance(e, PermissionError):
-            return "access-denied", False
+            return Reason.ACCESS_DENIED, False
         if isinstance(e, (IsADirectoryError, NotADirectoryError)):
-            return "not-found", False
+            return Reason.NOT_FOUND, False
         if isinstance(e, ConnectionError) or "Connect" in name or "Disconnect" in name:
-            return "unavailable", True
+            return Reason.UNAVAILABLE, True
     if isinstance(exc, OSError):
-        return "unavailable", True
-    return "failed", False
+        return Reason.UNAVAILABLE, True
+    return Reason.REQUEST_FAILED, False
 
 
+#: What each reason means, as the message of a RemoteError says it.
 ADVICE = {
-    "not-found": "no such file or directory",
-    "access-denied": (
+    Reason.NOT_FOUND: "no such file or directory",
+    Reason.ACCESS_DENIED: (
         "access denied; check the credentials (the backend's environment variables or "
         "profile, or --storage-option KEY=VALUE)"
     ),
-    "timeout": "timed out",
-    "truncated": "the response was cut short",
-    "size-mismatch": "the file is not the size the server announced",
-    "unavailable": "the server is unavailable",
-    "failed": "the request failed",
+    Reason.TIMEOUT: "timed out",
+    Reason.TRUNCATED: "the response was cut short",
+    Reason.SIZE_MISMATCH: "the file is not the size the server announced",
+    Reason.UNAVAILABLE: "the server is unavailable",
+    Reason.REQUEST_FAILED: "the request failed",
 }
 
 

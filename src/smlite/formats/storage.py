@@ -19,8 +19,12 @@ a model works in both places.  A :class:`Source` is one open file:
 scanner, :meth:`Source.chunks` to stream a range.
 
 Every byte and request is counted into the :class:`Stats` that
-:func:`measure` makes current, so a command (``--verbose``, JSON) or a fleet
-worker can say what it fetched.
+:func:`measure` makes current (:mod:`smlite.formats.storage_stats`), so a
+command (``--verbose``, JSON) or a fleet worker can say what it fetched.
+
+Storage options (credentials, endpoints) are given to :func:`as_path`, or set
+for a whole command with :func:`using`, which every URL opened inside the
+block then takes (``--storage-option`` on the command line, a fleet worker).
 """
 
 from __future__ import annotations
@@ -32,13 +36,20 @@ import mmap
 import os
 import re
 import stat as stat_module
-import threading
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Literal, Union
 
-from smlite.errors import NotASavedModelError, SmliteError
+from smlite.errors import NotASavedModelError, Reason, SmliteError, unreadable
+from smlite.formats.storage_stats import (
+    FileStats,
+    Stats,
+    current_stats,
+    measure,
+    record_read,
+)
 
 if TYPE_CHECKING:
     from smlite.formats.remote import RemoteSettings, Store
@@ -58,12 +69,16 @@ __all__ = [
     "is_file",
     "is_remote",
     "is_url",
+    "list_ahead",
     "listdir",
     "measure",
+    "named",
     "open_source",
     "parse_storage_options",
     "read_bytes",
+    "relative",
     "size",
+    "using",
     "walk",
 ]
 
@@ -84,6 +99,33 @@ def is_remote(path: object) -> bool:
     return isinstance(path, RemotePath)
 
 
+@dataclass(frozen=True, slots=True)
+class _Scope:
+    options: Mapping[str, Any]
+    settings: RemoteSettings | None
+
+
+_SCOPE: contextvars.ContextVar[_Scope | None] = contextvars.ContextVar(
+    "smlite_storage_scope", default=None
+)
+
+
+@contextlib.contextmanager
+def using(
+    storage_options: Mapping[str, Any] | None = None, settings: RemoteSettings | None = None
+) -> Iterator[None]:
+    """Open every URL inside the block with these storage options and settings.
+
+    The options of :func:`as_path` for callers that do not pass their own
+    (every reader below a command); local paths are not affected.
+    """
+    token = _SCOPE.set(_Scope(MappingProxyType(dict(storage_options or {})), settings))
+    try:
+        yield
+    finally:
+        _SCOPE.reset(token)
+
+
 def as_path(
     path: str | os.PathLike[str] | RemotePath,
     *,
@@ -95,14 +137,17 @@ def as_path(
     ``storage_options`` go to the fsspec filesystem (credentials, endpoint,
     ...) exactly as ``fsspec.open(url, **storage_options)`` takes them; they
     are refused for a local path, where they would silently do nothing.
-    ``settings`` (timeout, retries, readahead) apply to URLs only.
+    ``settings`` (timeout, retries, readahead) apply to URLs only.  Without
+    them, a URL takes those of the enclosing :func:`using` block.
     """
     if isinstance(path, RemotePath):
         return path
     if isinstance(path, str) and is_url(path):
         from smlite.formats.remote import Store
 
-        return Store.for_url(path, storage_options or {}, settings).root
+        scope = _SCOPE.get() or _Scope(MappingProxyType({}), None)
+        options = scope.options if storage_options is None else storage_options
+        return Store.for_url(path, options, settings or scope.settings).root
     if storage_options:
         raise SmliteError(
             f"{os.fspath(path)}: storage options apply to URLs (s3://, gs://, http://, ...); "
@@ -144,111 +189,6 @@ def parse_storage_options(items: Iterable[str]) -> dict[str, Any]:
             target = nested
         target[parts[-1]] = value
     return options
-
-
-# -- statistics ----------------------------------------------------------------------
-
-
-@dataclass(slots=True)
-class FileStats:
-    """What was fetched of one file."""
-
-    requests: int = 0
-    bytes: int = 0
-    #: The server ignored a Range request and sent the whole file.
-    whole_file: bool = False
-
-
-@dataclass(slots=True)
-class Stats:
-    """Requests and bytes of one measurement (see :func:`measure`); thread-safe."""
-
-    #: Range/whole-file reads.
-    requests: int = 0
-    #: Listing and metadata requests (ls, info, find).
-    list_requests: int = 0
-    #: Bytes received by reads (remote) or read from memory maps (local).
-    bytes: int = 0
-    retries: int = 0
-    files: dict[str, FileStats] = field(default_factory=dict)
-    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
-
-    def add_read(self, url: str, nbytes: int, *, requests: int = 1, whole: bool = False) -> None:
-        with self._lock:
-            self.requests += requests
-            self.bytes += nbytes
-            f = self.files.setdefault(url, FileStats())
-            f.requests += requests
-            f.bytes += nbytes
-            f.whole_file = f.whole_file or whole
-
-    def add_list(self) -> None:
-        with self._lock:
-            self.list_requests += 1
-
-    def add_retry(self) -> None:
-        with self._lock:
-            self.retries += 1
-
-    @property
-    def whole_files(self) -> tuple[str, ...]:
-        """Files fetched whole because the server ignored Range."""
-        return tuple(sorted(u for u, f in self.files.items() if f.whole_file))
-
-    def as_dict(self) -> dict[str, Any]:
-        """The JSON form (``--format json``/``jsonl``)."""
-        return {
-            "requests": self.requests,
-            "list_requests": self.list_requests,
-            "bytes": self.bytes,
-            "retries": self.retries,
-            "whole_file_fetches": list(self.whole_files),
-            "files": {
-                url: {"requests": f.requests, "bytes": f.bytes, "whole_file": f.whole_file}
-                for url, f in sorted(self.files.items())
-            },
-        }
-
-
-_CURRENT: contextvars.ContextVar[tuple[Stats, ...]] = contextvars.ContextVar(
-    "smlite_storage_stats", default=()
-)
-
-
-@contextlib.contextmanager
-def measure() -> Iterator[Stats]:
-    """Count every request and byte read inside the block (nested blocks count too).
-
-    >>> with measure() as stats:                                   # doctest: +SKIP
-    ...     smlite.open("s3://bucket/model").meta_graph("serve")
-    >>> stats.requests, stats.bytes                                # doctest: +SKIP
-    """
-    stats = Stats()
-    token = _CURRENT.set((*_CURRENT.get(), stats))
-    try:
-        yield stats
-    finally:
-        _CURRENT.reset(token)
-
-
-def current_stats() -> tuple[Stats, ...]:
-    """The measurements in progress (innermost last); pass them to worker threads."""
-    return _CURRENT.get()
-
-
-def record_read(url: str, nbytes: int, *, requests: int = 1, whole: bool = False) -> None:
-    for stats in _CURRENT.get():
-        stats.add_read(url, nbytes, requests=requests, whole=whole)
-
-
-def record_list() -> None:
-    for stats in _CURRENT.get():
-        stats.add_list()
-
-
-def record_retry() -> None:
-    for stats in _CURRENT.get():
-        stats.add_retry()
 
 
 # -- remote paths --------------------------------------------------------------------
@@ -301,7 +241,7 @@ class RemotePath:
         return RemotePath(self.store, path)
 
     def __reduce__(self) -> tuple[Any, ...]:
-        return (_detached_path, (self._key,))
+        return (named, (self._key,))
 
     @property
     def name(self) -> str:
@@ -371,7 +311,11 @@ class RemotePath:
         return read_bytes(self)
 
 
-def _detached_path(url: str) -> RemotePath:
+def named(url: str) -> RemotePath:
+    """A ``RemotePath`` that names ``url`` (to print or compare it) but cannot read it.
+
+    What an unpickled RemotePath is; also the location of an error that names a URL.
+    """
     from smlite.formats.remote import Store
 
     return Store.detached(url).root
@@ -431,12 +375,36 @@ def listdir(path: AnyPath) -> list[DirEntry]:
         with os.scandir(local) as it:
             entries = [_local_entry(e) for e in it]
     except FileNotFoundError:
-        raise NotASavedModelError(f"{local}: no such directory", path=local) from None
+        raise NotASavedModelError(
+            "no such directory", path=local, reason=Reason.NOT_FOUND
+        ) from None
     except NotADirectoryError:
-        raise NotASavedModelError(f"{local}: not a directory", path=local) from None
+        raise NotASavedModelError("not a directory", path=local) from None
     except OSError as e:
-        raise SmliteError(f"{local}: cannot list: {e.strerror or e}", path=local) from e
+        raise unreadable(local, e) from e
     return sorted(entries, key=lambda e: e.name)
+
+
+def relative(path: AnyPath, root: AnyPath) -> str:
+    """``path`` below ``root`` in forward slashes (``"."`` for ``root`` itself).
+
+    Raises ValueError when ``path`` is not below ``root`` (or one is a URL and the other not).
+    """
+    if isinstance(path, RemotePath):
+        return path.relative_to(root).as_posix()
+    if isinstance(root, RemotePath):
+        raise ValueError(f"{path} is not below {root}")
+    return path.relative_to(root).as_posix()
+
+
+def list_ahead(path: AnyPath) -> None:
+    """Behind a URL, list ``path`` itself now: one request then answers ``exists()``,
+    ``is_dir()`` and ``is_file()`` for it and its children.  Nothing for a local path,
+    or where ``path`` is no folder (a file, or a server without index pages).
+    """
+    if isinstance(path, RemotePath):
+        with contextlib.suppress(NotASavedModelError):
+            path.store.listdir(path)
 
 
 def walk(path: AnyPath) -> Iterator[DirEntry]:
@@ -468,7 +436,7 @@ def size(path: AnyPath) -> int:
     try:
         return os.stat(path).st_size
     except OSError as e:
-        raise SmliteError(f"{path}: cannot read: {e.strerror or e}", path=path) from e
+        raise unreadable(path, e) from e
 
 
 def read_bytes(path: AnyPath) -> bytes:
@@ -480,9 +448,9 @@ def read_bytes(path: AnyPath) -> bytes:
     try:
         data = p.read_bytes()
     except FileNotFoundError:
-        raise NotASavedModelError(f"{p}: no such file", path=p) from None
+        raise NotASavedModelError("no such file", path=p, reason=Reason.NOT_FOUND) from None
     except OSError as e:
-        raise SmliteError(f"{p}: cannot read: {e.strerror or e}", path=p) from e
+        raise unreadable(p, e) from e
     record_read(str(p), len(data), requests=0)
     return data
 
@@ -511,6 +479,10 @@ class Source:
     def prefetch(self, start: int, end: int) -> None:
         """Say that ``[start, end)`` will be read soon (one request for a remote file)."""
 
+    def whole(self) -> bytes | mmap.mmap:
+        """The whole file (a remote file is fetched once, in one request, and kept)."""
+        raise NotImplementedError
+
     def chunks(self, start: int, end: int, chunk: int) -> Iterator[bytes | memoryview]:
         """``[start, end)`` as consecutive pieces of at most ``chunk`` bytes, not cached."""
         raise NotImplementedError
@@ -538,9 +510,9 @@ class LocalSource(Source):
                     mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) if self.size else b""
                 )
         except FileNotFoundError:
-            raise NotASavedModelError(f"{path}: no such file", path=path) from None
+            raise NotASavedModelError("no such file", path=path, reason=Reason.NOT_FOUND) from None
         except OSError as e:
-            raise SmliteError(f"{path}: cannot read: {e.strerror or e}", path=path) from e
+            raise unreadable(path, e) from e
 
     def read(self, start: int, end: int) -> bytes:
         data = self._map[max(start, 0) : min(end, self.size)]
@@ -548,6 +520,9 @@ class LocalSource(Source):
         return data
 
     def buffer(self) -> mmap.mmap | bytes:
+        return self._map
+
+    def whole(self) -> mmap.mmap | bytes:
         return self._map
 
     def chunks(self, start: int, end: int, chunk: int) -> Iterator[memoryview]:

@@ -20,7 +20,6 @@ that hold a model are targets of their own, so every model is checked once.
 
 from __future__ import annotations
 
-import copyreg
 import os
 import re
 import time
@@ -28,11 +27,9 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from multiprocessing import get_context
-from pathlib import Path
-from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Literal
 
-from smlite.errors import SmliteError, UnsupportedError
+from smlite.errors import SmliteError
 from smlite.formats import saved_model as sm_format
 from smlite.formats import storage
 
@@ -57,15 +54,6 @@ COMMANDS = ("check", "scan", "fingerprint")
 Command = Literal["check", "scan", "fingerprint"]
 _MODEL_FILES = frozenset({sm_format.PB_NAME, sm_format.PBTXT_NAME, sm_format.CPB_NAME})
 _VERSION_RE = re.compile(r"[0-9]+")
-
-# Policies and rules hold read-only mappings (MappingProxyType), which pickle
-# cannot copy; results and options cross process boundaries, so copy them as
-# the read-only view of a plain dict.
-def _read_only(items: dict[Any, Any]) -> MappingProxyType[Any, Any]:
-    return MappingProxyType(items)
-
-
-copyreg.pickle(MappingProxyType, lambda m: (_read_only, (dict(m),)))
 
 
 @dataclass(frozen=True, slots=True)
@@ -202,19 +190,15 @@ def audit_one(target: Target, options: AuditOptions) -> ModelResult:
     started = time.perf_counter()
     report = fingerprint = None
     error = reason = None
-    with storage.measure() as stats:
+    with storage.measure() as stats, storage.using(options.storage_options, options.settings):
         try:
-            path = storage.as_path(
-                target.path,
-                storage_options=options.storage_options if storage.is_url(target.path) else None,
-                settings=options.settings,
-            )
+            path = storage.as_path(target.path)
             if options.command == "fingerprint":
                 fingerprint = _fingerprint(path)
             else:
                 report = _check(path, options)
         except SmliteError as e:
-            error, reason = str(e), getattr(e, "reason", None)
+            error, reason = str(e), e.reason.value
         except Exception as e:  # one broken model must not stop the fleet
             error, reason = f"internal error: {type(e).__name__}: {e}", "internal"
     if error is not None:
@@ -223,7 +207,7 @@ def audit_one(target: Target, options: AuditOptions) -> ModelResult:
         status = "findings" if report.failed(strict=options.strict) else "ok"
     else:
         assert fingerprint is not None
-        status = "findings" if fingerprint.mismatches else "ok"
+        status = "findings" if fingerprint.status == "mismatch" else "ok"
     return ModelResult(
         target=target,
         command=options.command,
@@ -242,22 +226,12 @@ def audit_one(target: Target, options: AuditOptions) -> ModelResult:
     )
 
 
-def _local(path: storage.AnyPath) -> Path:
-    if isinstance(path, storage.RemotePath):
-        raise UnsupportedError(
-            f"{path}: check, scan and fingerprint do not read models from URLs yet "
-            "(the storage layer is not wired through them)",
-            path=str(path),
-        )
-    return path
-
-
 def _check(path: storage.AnyPath, options: AuditOptions) -> ModelReport:
     from smlite.model.checks import check_path
 
     scan = options.command == "scan"
     return check_path(
-        _local(path),
+        path,
         policy=options.policy,
         registry=options.registry,
         fast=options.fast or scan,
@@ -269,7 +243,7 @@ def _fingerprint(path: storage.AnyPath) -> Fingerprint:
     from smlite.model.fingerprint import fingerprint
     from smlite.model.saved_model import SavedModel
 
-    with SavedModel.open(_local(path)) as sm:
+    with SavedModel.open(path) as sm:
         return fingerprint(sm)
 
 
@@ -321,9 +295,7 @@ def _lost(target: Target, options: AuditOptions, how: str, e: BaseException) -> 
     )
 
 
-def _on_processes(
-    targets: list[Target], options: AuditOptions, jobs: int
-) -> Iterator[ModelResult]:
+def _on_processes(targets: list[Target], options: AuditOptions, jobs: int) -> Iterator[ModelResult]:
     # "spawn": a forked child would inherit fsspec's event-loop thread in an unknown state.
     context = get_context("spawn")
     with ProcessPoolExecutor(max_workers=min(jobs, len(targets)), mp_context=context) as pool:

@@ -25,7 +25,8 @@ from pathlib import Path
 
 from smlite.errors import CorruptFileError, SmliteError
 from smlite.formats import layout as layout_format
-from smlite.formats import wire
+from smlite.formats import storage, wire
+from smlite.formats.storage import AnyPath, RemotePath
 from smlite.model.dtypes import DType
 from smlite.model.rules import Finding, Where, rule
 from smlite.model.saved_model import SavedModel
@@ -201,8 +202,8 @@ class VariablesSize:
 class SizeReport:
     """Sizes of one SavedModel.  ``tree`` attributes ``encoded_bytes`` exactly."""
 
-    model_dir: Path
-    file: Path
+    model_dir: AnyPath
+    file: AnyPath
     #: ``pb``, or ``pbtxt`` whose binary encoding (what protobuf's limit is about) is attributed.
     format: str
     file_bytes: int
@@ -332,6 +333,8 @@ def _layout(sm: SavedModel, top: int) -> tuple[layout_format.FileLayout, int]:
     try:
         if sm.format == "pbtxt":
             return layout_format.layout(sm.proto.SerializeToString(), top=top), path.stat().st_size
+        if isinstance(path, RemotePath):  # fetched once, shared with the graph index
+            return layout_format.layout(sm.contents(), top=top), storage.size(path)
         with open(path, "rb") as f:
             size = os.fstat(f.fileno()).st_size
             if size == 0:
@@ -361,8 +364,15 @@ def _file_kind(rel: str, saved_model_name: str) -> str:
     }.get(first, "debug_info" if rel == "debug/saved_model_debug_info.pb" else "other")
 
 
-def _files(model_dir: Path, saved_model_name: str) -> tuple[FileSize, ...]:
+def _files(model_dir: AnyPath, saved_model_name: str) -> tuple[FileSize, ...]:
     """Every file under the model directory (symlinks not followed), by path."""
+    if isinstance(model_dir, RemotePath):  # one listing per folder, sizes included
+        return tuple(
+            FileSize(rel, e.size or 0, _file_kind(rel, saved_model_name))
+            for e in storage.walk(model_dir)
+            if e.kind == "file"
+            for rel in (storage.relative(e.path, model_dir),)
+        )
     found: list[FileSize] = []
     for root, dirs, names in os.walk(model_dir):
         dirs.sort()

@@ -25,7 +25,6 @@ import fnmatch
 import os
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 from smlite import pb
@@ -36,7 +35,9 @@ from smlite.errors import (
     VariableNotFoundError,
 )
 from smlite.formats import bundle as bundle_format
+from smlite.formats import storage
 from smlite.formats.bundle import Bundle, Entry
+from smlite.formats.storage import AnyPath
 from smlite.model.dtypes import DType
 from smlite.model.variable_objects import (
     ObjectInfo,
@@ -171,7 +172,7 @@ class VariableSet(Mapping[str, Variable]):
         self,
         bundle: Bundle | None,
         *,
-        prefix: Path,
+        prefix: AnyPath,
         kind: str,
         object_infos: Mapping[str, ObjectInfo] | None = None,
         saved_variables: Sequence[SavedVariable] = (),
@@ -203,7 +204,7 @@ class VariableSet(Mapping[str, Variable]):
 
     # -- construction -------------------------------------------------------------------
     @classmethod
-    def empty(cls, prefix: Path, *, kind: str, reason: str) -> VariableSet:
+    def empty(cls, prefix: AnyPath, *, kind: str, reason: str) -> VariableSet:
         return cls(None, prefix=prefix, kind=kind, missing_reason=reason)
 
     def _make_variable(self, bundle: Bundle, entry: Entry, info: ObjectInfo | None) -> Variable:
@@ -305,7 +306,7 @@ class VariableSet(Mapping[str, Variable]):
         return self._bundle
 
     @property
-    def index_path(self) -> Path:
+    def index_path(self) -> AnyPath:
         return bundle_format.index_path(self.prefix)
 
     @property
@@ -497,7 +498,7 @@ def _read_object_graph(b: Bundle) -> tuple[pb.TrackableObjectGraph | None, list[
 
 
 def _open(
-    prefix: Path,
+    prefix: AnyPath,
     *,
     kind: str,
     saved_graph: pb.SavedObjectGraph | None = None,
@@ -537,7 +538,7 @@ def _open(
         raise
 
 
-def open_checkpoint(path: str | os.PathLike[str]) -> VariableSet:
+def open_checkpoint(path: str | os.PathLike[str] | AnyPath) -> VariableSet:
     """Open any TensorBundle checkpoint and return its :class:`VariableSet`.
 
     ``path`` is a prefix (``ckpt-3``), its ``.index`` or data file, a
@@ -572,7 +573,9 @@ def saved_model_variables(sm: SavedModel) -> VariableSet:
     )
 
 
-def open_variables(path: str | os.PathLike[str], *, version: int | None = None) -> VariableSet:
+def open_variables(
+    path: str | os.PathLike[str] | AnyPath, *, version: int | None = None
+) -> VariableSet:
     """Variables of a SavedModel directory, a TF Serving base path or a checkpoint.
 
     A SavedModel (or serving base path, resolved as every command resolves it:
@@ -583,7 +586,7 @@ def open_variables(path: str | os.PathLike[str], *, version: int | None = None) 
     from smlite.formats import saved_model as sm_format
     from smlite.model.saved_model import SavedModel
 
-    p = Path(os.fspath(path))
+    p = storage.as_path(path)
     if version is None and not sm_format.is_model_path(p):
         return open_checkpoint(p)
     sm = SavedModel.open(p, version=version)
