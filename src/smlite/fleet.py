@@ -20,7 +20,17 @@ from smlite.model.fleet import (
     Target,
     audit,
     audit_one,
+    audit_targets,
     discover,
 )
 
-__all__ = ["COMMANDS", "AuditOptions", "ModelResult", "Target", "audit", "audit_one", "discover"]
+__all__ = [
+    "COMMANDS",
+    "AuditOptions",
+    "ModelResult",
+    "Target",
+    "audit",
+    "audit_one",
+    "audit_targets",
+    "discover",
+]

@@ -106,9 +106,3 @@ def test_progress_counts_and_rates(results: tuple) -> None:
         assert task.completed == len(found)
         assert "4 FAIL" in task.fields["counts"] and "1 ERROR" in task.fields["counts"]
         assert "models/s" in task.fields["rate"]
-
-
-def test_human_bytes() -> None:
-    assert render.human_bytes(0) == "0 B"
-    assert render.human_bytes(1500) == "1.5 kB"
-    assert render.human_bytes(2.5e9) == "2.5 GB"

@@ -69,7 +69,7 @@ def test_parse_storage_options() -> None:
             "key=AKIA",
             "client_kwargs.endpoint_url=http://127.0.0.1:9000",
             "client_kwargs.region_name=eu-west-1",
-            "config_kwargs.retries={\"max_attempts\": 2}",
+            'config_kwargs.retries={"max_attempts": 2}',
             "requester_pays=false",
             "block_size=1048576",
             "token=abc=def",
@@ -230,3 +230,52 @@ def test_status_in_the_cause_chain_wins() -> None:
             raise FileNotFoundError("wrapped") from inner
     except FileNotFoundError as outer:
         assert classify(outer) == (Reason.UNAVAILABLE, True)
+
+
+def test_using_and_configure_set_the_options_of_urls_for_a_block() -> None:
+    assert dict(storage.current_options()[0]) == {}
+    with storage.using({"anon": True}):
+        assert dict(storage.current_options()[0]) == {"anon": True}
+        with storage.using({"key": "k"}):
+            assert dict(storage.current_options()[0]) == {"key": "k"}
+        assert dict(storage.current_options()[0]) == {"anon": True}
+    assert dict(storage.current_options()[0]) == {}
+
+    def configured() -> object:
+        storage.configure({"anon": False})
+        return dict(storage.current_options()[0])
+
+    import contextvars
+
+    assert contextvars.copy_context().run(configured) == {"anon": False}
+    assert dict(storage.current_options()[0]) == {}  # the context it ran in kept it
+
+
+def test_named_relative_and_entry_size(tmp_path: Path) -> None:
+    url = storage.named("s3://bucket/models/m")
+    assert str(url) == "s3://bucket/models/m" and url.name == "m"
+    assert storage.relative(url / "variables" / "variables.index", url) == (
+        "variables/variables.index"
+    )
+    assert storage.relative(tmp_path / "a" / "b", tmp_path) == "a/b"
+    with pytest.raises(ValueError):
+        storage.relative(tmp_path, url)
+    (tmp_path / "f").write_bytes(b"12345")
+    (entry,) = [e for e in storage.listdir(tmp_path) if e.name == "f"]
+    assert storage.entry_size(entry) == 5
+    no_size = storage.DirEntry("f", tmp_path / "f", "file", None)
+    assert storage.entry_size(no_size) == 5  # asked for, as over http
+
+
+def test_totals_of_a_measurement() -> None:
+    with storage.measure() as stats, storage.open_source(MODEL / "saved_model.pb") as src:
+        src.read(0, 10)
+    totals = stats.totals()
+    assert totals.bytes == 10 and totals.requests == 0
+    assert totals.as_dict() == {
+        "requests": 0,
+        "list_requests": 0,
+        "bytes": 10,
+        "retries": 0,
+        "whole_file_fetches": [],
+    }

@@ -13,6 +13,14 @@ from tests.support.s3_server import FAKE_CREDENTIALS, LoggedMotoServer, client, 
 
 MODELS = Path(__file__).resolve().parents[1] / "fixtures" / "models"
 BUCKET = "registry"
+#: The fixture models uploaded to s3://registry/models/.
+MODEL_NAMES = (
+    "module_multi_signature",
+    "module_one_signature",
+    "variables_sharded",
+    "serving_base",
+    "tf1_pbtxt",
+)
 
 # No real credentials, profile or instance metadata are ever looked up.
 os.environ.update(FAKE_CREDENTIALS)
@@ -25,7 +33,7 @@ def moto() -> Iterator[LoggedMotoServer]:
     server.start()
     s3 = client(server)
     s3.create_bucket(Bucket=BUCKET)
-    for name in ("module_multi_signature", "variables_sharded", "serving_base", "tf1_pbtxt"):
+    for name in MODEL_NAMES:
         upload_tree(s3, BUCKET, f"models/{name}", MODELS / name)
     try:
         yield server

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import operator
 from pathlib import Path
 
@@ -91,3 +92,60 @@ def test_discovery_under_an_s3_prefix_uses_one_listing(
     assert sizes["s3://registry/fleet/team-0/model-0000"] == sum(
         p.stat().st_size for p in local.rglob("*") if p.is_file()
     )
+
+
+def _models(doc: dict) -> list[dict]:
+    """The per-model objects of a fleet document, without what depends on where they ran."""
+    drop = {"seconds", "worker", "fetched"}
+    return [{k: v for k, v in m.items() if k not in drop} for m in doc["models"]]
+
+
+def test_the_cli_on_dask_gives_the_documents_of_j1(
+    generated: tuple, dask_client: Client, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from smlite.cli import ExitCode, run
+
+    root, expected = generated
+    docs = []
+    for how in (["-j", "1"], ["--dask", dask_client.scheduler.address]):
+        code = run(["check", str(root), "--recursive", "--format", "json", *how])
+        out, err = capsys.readouterr()
+        assert code == ExitCode.FINDINGS, err  # the damaged models
+        docs.append(json.loads(out))
+    local, on_dask = docs
+    assert len(local["models"]) == len(expected)
+    assert _models(on_dask) == _models(local)
+    assert on_dask["summary"]["workers"] == 2 and local["summary"]["workers"] == 1
+
+
+def test_an_s3_fleet_on_dask_matches_the_local_copy(
+    moto: LoggedMotoServer,
+    dask_client: Client,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The workers open the URLs themselves, with the storage options sent along."""
+    from smlite.cli import run
+
+    make_fleet(tmp_path, 6, bases=1)
+    upload_tree(client(moto), "registry", "dask-fleet", tmp_path)
+    flags = [
+        "--storage-option=key=testing",
+        "--storage-option=secret=testing",
+        f"--storage-option=client_kwargs.endpoint_url={moto.endpoint}",
+        "--storage-option=client_kwargs.region_name=us-east-1",
+    ]
+    url = "s3://registry/dask-fleet"
+    run(["check", url, "-r", "--dask", dask_client.scheduler.address, "--format", "json", *flags])
+    remote = json.loads(capsys.readouterr().out)
+    run(["check", str(tmp_path), "-r", "-j", "1", "--format", "json"])
+    local = json.loads(capsys.readouterr().out)
+    for doc, where in ((remote, url), (local, str(tmp_path))):
+        for m in doc["models"]:
+            m["path"] = m["path"].replace(where, "<fleet>")
+            m["root"] = "<fleet>"
+            report = m.pop("report", None)  # file paths inside: its rules are compared
+            m["rules"] = sorted(f["rule"] for f in report["findings"]) if report else None
+    assert _models(remote) == _models(local)
+    assert remote["summary"]["findings"] == local["summary"]["findings"] > 0
+    assert remote["summary"]["fetched_bytes"] > 0

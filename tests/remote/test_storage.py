@@ -115,9 +115,10 @@ def test_range_reads_fetch_only_what_is_asked_plus_readahead() -> None:
             assert src.read(30, 40) == data[30:40]  # served from the first fetch
             assert src.read(5_000_000, 5_000_010) == data[5_000_000:5_000_010]
             # A read running off the end of a cached range fetches only the rest.
-            assert src.read(5_000_000, 5_000_000 + 2 * readahead) == data[
-                5_000_000 : 5_000_000 + 2 * readahead
-            ]
+            assert (
+                src.read(5_000_000, 5_000_000 + 2 * readahead)
+                == data[5_000_000 : 5_000_000 + 2 * readahead]
+            )
             assert src.read(10, 20) == data[10:20]  # the head is still cached
         gets = server.requests("GET")
         assert [g.range for g in gets] == [

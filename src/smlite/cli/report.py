@@ -12,8 +12,8 @@ from typing import Annotated
 
 import typer
 
-from smlite.cli import ExitCode
-from smlite.cli._options import ServingVersionOption
+from smlite.cli import ExitCode, shown_location
+from smlite.cli._options import ServingVersionOption, StorageOption, VerboseOption
 
 __all__ = ["register", "report"]
 
@@ -44,6 +44,8 @@ def report(
         int,
         typer.Option("--top", metavar="N", help="Entries in the size lists."),
     ] = 20,
+    storage_option: StorageOption = None,
+    verbose: VerboseOption = False,
 ) -> ExitCode:
     import smlite
     from smlite import __version__
@@ -58,7 +60,7 @@ def report(
 
     target = Path(output)
     with smlite.open(path, version=version) as sm:
-        refuse_write_inside(target, (Path(path), sm.path))
+        refuse_write_inside(target, (shown_location(path, sm), sm.path))
         sys.stderr.write(serving_notice(sm))
         check = check_error = stored = stored_error = None
         try:
@@ -77,7 +79,7 @@ def report(
             check_error=check_error,
             fingerprint=stored,
             fingerprint_error=stored_error,
-            shown_path=Path(path) if sm.serving is None else sm.path,
+            shown_path=shown_location(path, sm),
             tool_version=__version__,
         )
     try:

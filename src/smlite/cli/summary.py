@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from smlite.cli import ExitCode
-from smlite.cli._options import OutputFormat, ServingVersionOption
+from smlite.cli._options import OutputFormat, ServingVersionOption, StorageOption, VerboseOption
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -40,6 +40,8 @@ def summary(
         OutputFormat,
         typer.Option("--format", help="Output format: a rich overview, or a JSON document."),
     ] = OutputFormat.text,
+    storage_option: StorageOption = None,
+    verbose: VerboseOption = False,
 ) -> ExitCode:
     import smlite
     from smlite.render.cli_text import serving_notice
@@ -91,7 +93,7 @@ def _dir_usage(folder: AnyPath) -> DirUsage | None:
     if not folder.is_dir():
         return None
     if not isinstance(folder, Path):  # a URL: one listing per folder, sizes included
-        sizes = [e.size or 0 for e in storage.walk(folder) if e.kind == "file"]
+        sizes = [storage.entry_size(e) for e in storage.walk(folder) if e.kind == "file"]
         return DirUsage(len(sizes), sum(sizes))
     files = size = 0
     for root, _dirs, names in os.walk(folder):

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from smlite.cli import ExitCode, refuse_write_inside
-from smlite.cli._options import OutputFormat, ServingVersionOption
+from smlite.cli._options import OutputFormat, ServingVersionOption, StorageOption, VerboseOption
 
 if TYPE_CHECKING:
     import numpy as np
@@ -109,6 +109,8 @@ def variables(
         bool, typer.Option("--overwrite", help="Replace existing output files.")
     ] = False,
     version: ServingVersionOption = None,
+    storage_option: StorageOption = None,
+    verbose: VerboseOption = False,
 ) -> ExitCode:
     from smlite.errors import SmliteError
     from smlite.model.variables import open_variables

@@ -305,6 +305,17 @@ class Bundle:
         source = self._sources[sid] = storage.open_source(path)
         return source
 
+    def open_shards(self) -> dict[int, Source]:
+        """Every data shard that exists, opened (shard id -> source)."""
+        for sid, path in enumerate(self.shard_paths()):
+            if sid not in self._sources and path.is_file():
+                self._sources[sid] = storage.open_source(path)
+        return dict(self._sources)
+
+    def use_source(self, shard_id: int, source: Source) -> None:
+        """Read shard ``shard_id`` through ``source`` (a windowed view while streaming)."""
+        self._sources[shard_id] = source
+
     def check_bounds(self, entry: Entry) -> None:
         """Raise unless the entry's span lies inside its shard (nothing is read)."""
         size = self.shard_source(entry).size

@@ -360,7 +360,8 @@ class Store:
         if len(data) > self.settings.small_file:
             return
         with self._lock:
-            if path in self._small or self._small_total + len(data) > self.settings.small_files_bytes:
+            full = self._small_total + len(data) > self.settings.small_files_bytes
+            if path in self._small or full:
                 return
             self._small[path] = data
             self._small_total += len(data)

@@ -56,6 +56,8 @@ if TYPE_CHECKING:
 
 __all__ = [
     "AnyPath",
+    "configure",
+    "current_options",
     "DirEntry",
     "FileStats",
     "LocalSource",
@@ -64,6 +66,7 @@ __all__ = [
     "Stats",
     "as_path",
     "current_stats",
+    "entry_size",
     "exists",
     "is_dir",
     "is_file",
@@ -124,6 +127,20 @@ def using(
         yield
     finally:
         _SCOPE.reset(token)
+
+
+def configure(
+    storage_options: Mapping[str, Any] | None = None, settings: RemoteSettings | None = None
+) -> None:
+    """Set the options of :func:`using` for the rest of the current context (a CLI run,
+    which runs in a context of its own)."""
+    _SCOPE.set(_Scope(MappingProxyType(dict(storage_options or {})), settings))
+
+
+def current_options() -> tuple[Mapping[str, Any], RemoteSettings | None]:
+    """The storage options and settings in force (of :func:`using` or :func:`configure`)."""
+    scope = _SCOPE.get()
+    return (scope.options, scope.settings) if scope is not None else (MappingProxyType({}), None)
 
 
 def as_path(
@@ -413,6 +430,11 @@ def walk(path: AnyPath) -> Iterator[DirEntry]:
         yield entry
         if entry.kind == "dir":
             yield from walk(entry.path)
+
+
+def entry_size(entry: DirEntry) -> int:
+    """A listed file's size: from the listing, or asked for where it had none (http)."""
+    return entry.size if entry.size is not None else size(entry.path)
 
 
 def exists(path: AnyPath) -> bool:

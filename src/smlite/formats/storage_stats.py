@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 __all__ = [
+    "Fetched",
     "FileStats",
     "Stats",
     "current_stats",
@@ -37,6 +38,28 @@ class FileStats:
     bytes: int = 0
     #: The server ignored a Range request and sent the whole file.
     whole_file: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Fetched:
+    """What one piece of work read, in numbers (a check report carries it)."""
+
+    requests: int = 0
+    list_requests: int = 0
+    bytes: int = 0
+    retries: int = 0
+    #: Files a server sent whole although a range was asked for.
+    whole_file_fetches: tuple[str, ...] = ()
+
+    def as_dict(self) -> dict[str, Any]:
+        """The ``fetched`` object of the JSON documents."""
+        return {
+            "requests": self.requests,
+            "list_requests": self.list_requests,
+            "bytes": self.bytes,
+            "retries": self.retries,
+            "whole_file_fetches": list(self.whole_file_fetches),
+        }
 
 
 @dataclass(slots=True)
@@ -82,15 +105,17 @@ class Stats:
         """Files fetched whole because the server ignored Range."""
         return tuple(sorted(u for u, f in self.files.items() if f.whole_file))
 
+    def totals(self) -> Fetched:
+        with self._lock:
+            return Fetched(
+                self.requests, self.list_requests, self.bytes, self.retries, self.whole_files
+            )
+
     def as_dict(self) -> dict[str, Any]:
-        """The JSON form (``--format json``/``jsonl``)."""
+        """Everything, per file (for a caller that wants the detail)."""
         return {
-            "requests": self.requests,
-            "list_requests": self.list_requests,
-            "bytes": self.bytes,
-            "retries": self.retries,
+            **self.totals().as_dict(),
             "failures": [str(e) for e in self.failures],
-            "whole_file_fetches": list(self.whole_files),
             "files": {
                 url: {"requests": f.requests, "bytes": f.bytes, "whole_file": f.whole_file}
                 for url, f in sorted(self.files.items())

@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from smlite.errors import SmliteError
 from smlite.formats import saved_model as sm_format
 from smlite.formats import storage
+from smlite.formats.storage_stats import Fetched
 
 if TYPE_CHECKING:
     from smlite.formats.remote import RemoteSettings
@@ -47,6 +48,7 @@ __all__ = [
     "Target",
     "audit",
     "audit_one",
+    "audit_targets",
     "discover",
 ]
 
@@ -99,12 +101,8 @@ class ModelResult:
     #: The error's machine-readable reason where it has one (e.g. a RemoteError's).
     reason: str | None = None
     seconds: float = 0.0
-    #: Requests and bytes this model cost (see :class:`smlite.formats.storage.Stats`).
-    requests: int = 0
-    list_requests: int = 0
-    bytes_read: int = 0
-    retries: int = 0
-    whole_file_fetches: tuple[str, ...] = ()
+    #: Requests and bytes this model cost (see :mod:`smlite.formats.storage_stats`).
+    fetched: Fetched = field(default_factory=Fetched)
     #: Which process did the work (``host:pid``), for throughput per worker.
     worker: str = ""
 
@@ -121,10 +119,12 @@ def _has_model_file(entries: Iterable[storage.DirEntry]) -> bool:
 
 
 def _tree_size(path: storage.AnyPath) -> int | None:
+    """Bytes of the files below ``path`` from the listings; None where they do not say (http)."""
     try:
-        return sum(e.size or 0 for e in storage.walk(path) if e.kind == "file")
+        sizes = [e.size for e in storage.walk(path) if e.kind == "file"]
     except SmliteError:
         return None
+    return None if None in sizes else sum(s or 0 for s in sizes)
 
 
 def discover(
@@ -217,11 +217,7 @@ def audit_one(target: Target, options: AuditOptions) -> ModelResult:
         error=error,
         reason=reason,
         seconds=time.perf_counter() - started,
-        requests=stats.requests,
-        list_requests=stats.list_requests,
-        bytes_read=stats.bytes,
-        retries=stats.retries,
-        whole_file_fetches=stats.whole_files,
+        fetched=stats.totals(),
         worker=f"{socket.gethostname()}:{os.getpid()}",
     )
 
@@ -272,21 +268,30 @@ def audit(
     a result with ``status == "error"`` and the others go on.
     """
     options = options or AuditOptions()
-    targets = list(
-        discover(
-            paths,
-            recursive=recursive,
-            storage_options=options.storage_options,
-            settings=options.settings,
-        )
+    targets = discover(
+        paths,
+        recursive=recursive,
+        storage_options=options.storage_options,
+        settings=options.settings,
     )
+    yield from audit_targets(list(targets), options, jobs=jobs, client=client)
+
+
+def audit_targets(
+    targets: Sequence[Target],
+    options: AuditOptions,
+    *,
+    jobs: int | None = None,
+    client: Any = None,
+) -> Iterator[ModelResult]:
+    """:func:`audit` of targets already discovered (the CLI counts them first)."""
     if client is not None:
-        yield from _on_dask(client, targets, options)
+        yield from _on_dask(client, list(targets), options)
     elif (jobs or os.cpu_count() or 1) <= 1 or len(targets) <= 1:
         for target in targets:
             yield audit_one(target, options)
     else:
-        yield from _on_processes(targets, options, jobs or os.cpu_count() or 1)
+        yield from _on_processes(list(targets), options, jobs or os.cpu_count() or 1)
 
 
 def _lost(target: Target, options: AuditOptions, how: str, e: BaseException) -> ModelResult:

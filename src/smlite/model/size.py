@@ -368,7 +368,7 @@ def _files(model_dir: AnyPath, saved_model_name: str) -> tuple[FileSize, ...]:
     """Every file under the model directory (symlinks not followed), by path."""
     if isinstance(model_dir, RemotePath):  # one listing per folder, sizes included
         return tuple(
-            FileSize(rel, e.size or 0, _file_kind(rel, saved_model_name))
+            FileSize(rel, storage.entry_size(e), _file_kind(rel, saved_model_name))
             for e in storage.walk(model_dir)
             if e.kind == "file"
             for rel in (storage.relative(e.path, model_dir),)

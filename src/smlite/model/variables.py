@@ -37,6 +37,7 @@ from smlite.errors import (
 from smlite.formats import bundle as bundle_format
 from smlite.formats import storage
 from smlite.formats.bundle import Bundle, Entry
+from smlite.formats.bundle_stream import map_streamed
 from smlite.formats.storage import AnyPath
 from smlite.model.dtypes import DType
 from smlite.model.variable_objects import (
@@ -428,19 +429,20 @@ class VariableSet(Mapping[str, Variable]):
                 self._bundle.verify_entry(self._bundle.entries[OBJECT_GRAPH_KEY])
             except SmliteError as e:
                 problems.append(Problem(OBJECT_GRAPH_KEY, e))
-        for key in chosen:
+        def check(key: str) -> Problem | None:
             var = self[key]
             try:
-                if not readable(var.tf_dtype):
-                    continue
-                self._read_entry(var.entry, verify=True)
+                if readable(var.tf_dtype):
+                    self._read_entry(var.entry, verify=True)
             except UnsupportedError:
-                pass
+                return None
             except SmliteError as e:
-                problems.append(Problem(key, e))
-            if progress is not None:
-                progress(var.nbytes)
-        return tuple(problems)
+                return Problem(key, e)
+            return None
+
+        done = None if progress is None else (lambda k: progress(self[k].nbytes))
+        checked = map_streamed(self._bundle, chosen, lambda k: self[k].entry, check, done=done)
+        return (*problems, *(p for p in checked if p is not None))
 
     # -- lifecycle ----------------------------------------------------------------------------
     def close(self) -> None:

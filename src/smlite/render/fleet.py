@@ -26,6 +26,7 @@ from rich.table import Table
 from rich.text import Text
 
 from smlite.model.rules import Severity
+from smlite.model.units import format_bytes
 from smlite.render.escape import escape, escape_text
 from smlite.render.findings import check_document, finding_text, sarif_document
 
@@ -38,23 +39,16 @@ __all__ = [
     "FleetProgress",
     "fleet_document",
     "fleet_sarif",
-    "human_bytes",
     "jsonl_line",
     "result_json",
     "result_text",
     "summary",
+    "summary_json",
     "summary_renderable",
 ]
 
 _STATUS_STYLE = {"ok": "bold green", "findings": "bold red", "error": "bold magenta"}
 _STATUS_WORD = {"ok": "ok", "findings": "FAIL", "error": "ERROR"}
-
-
-def human_bytes(n: float) -> str:
-    for unit, scale in (("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
-        if n >= scale:
-            return f"{n / scale:.1f} {unit}"
-    return f"{int(n)} B"
 
 
 def _where(path: str, base: Path | None) -> str:
@@ -107,13 +101,7 @@ def result_json(
         "error": result.error,
         "reason": result.reason,
         "seconds": round(result.seconds, 6),
-        "fetched": {
-            "requests": result.requests,
-            "list_requests": result.list_requests,
-            "bytes": result.bytes_read,
-            "retries": result.retries,
-            "whole_file_fetches": list(result.whole_file_fetches),
-        },
+        "fetched": result.fetched.as_dict(),
         "size": result.target.size,
         "worker": result.worker,
     }
@@ -142,7 +130,7 @@ def summary(results: Sequence[ModelResult], elapsed: float) -> dict[str, Any]:
         if f.level >= Severity.WARNING
     )
     size = sum(r.target.size or 0 for r in results)
-    fetched = sum(r.bytes_read for r in results)
+    fetched = sum(r.fetched.bytes for r in results)
     return {
         "models": len(results),
         "ok": statuses["ok"],
@@ -153,12 +141,17 @@ def summary(results: Sequence[ModelResult], elapsed: float) -> dict[str, Any]:
         "size_bytes": size,
         "size_bytes_per_second": round(size / elapsed) if elapsed > 0 else None,
         "fetched_bytes": fetched,
-        "requests": sum(r.requests for r in results),
-        "list_requests": sum(r.list_requests for r in results),
-        "retries": sum(r.retries for r in results),
+        "requests": sum(r.fetched.requests for r in results),
+        "list_requests": sum(r.fetched.list_requests for r in results),
+        "retries": sum(r.fetched.retries for r in results),
         "top_rules": dict(rules.most_common(10)),
         "workers": len({r.worker for r in results if r.worker}),
     }
+
+
+def summary_json(results: Sequence[ModelResult], elapsed: float) -> dict[str, Any]:
+    """The last ``--format jsonl`` record: the summary of the whole fleet."""
+    return {"smlite_json": 1, "kind": "fleet-summary", **summary(results, elapsed)}
 
 
 def summary_renderable(results: Sequence[ModelResult], elapsed: float) -> RenderableType:
@@ -174,13 +167,13 @@ def summary_renderable(results: Sequence[ModelResult], elapsed: float) -> Render
     table.add_row("time", f"{elapsed:.1f} s" + (f"  ({rate:g} models/s)" if rate else ""))
     if s["size_bytes"]:
         per_s = s["size_bytes_per_second"]
-        rate_text = f"  ({human_bytes(per_s)}/s)" if per_s else ""
-        table.add_row("model bytes", human_bytes(s["size_bytes"]) + rate_text)
+        rate_text = f"  ({format_bytes(per_s)}/s)" if per_s else ""
+        table.add_row("model bytes", format_bytes(s["size_bytes"]) + rate_text)
     if s["requests"] or s["list_requests"]:
         retries = f", {s['retries']} retries" if s["retries"] else ""
         table.add_row(
             "fetched",
-            f"{human_bytes(s['fetched_bytes'])} in {s['requests']} reads "
+            f"{format_bytes(s['fetched_bytes'])} in {s['requests']} reads "
             f"+ {s['list_requests']} listings{retries}",
         )
     table.add_row("workers", str(s["workers"]))
@@ -249,7 +242,7 @@ def jsonl_line(doc: dict[str, Any]) -> str:
 class FleetProgress:
     """A transient progress bar: models done of total, their statuses, models/s and bytes/s."""
 
-    def __init__(self, total: int, console: Console) -> None:
+    def __init__(self, total: int, console: Console, *, enabled: bool = True) -> None:
         from rich.progress import (
             BarColumn,
             MofNCompleteColumn,
@@ -270,6 +263,7 @@ class FleetProgress:
             TimeElapsedColumn(),
             console=console,
             transient=True,
+            disable=not enabled,
         )
         self._task = self._progress.add_task("fleet", total=total, counts="", rate="")
 
@@ -286,5 +280,5 @@ class FleetProgress:
         elapsed = max(time.perf_counter() - self._started, 1e-9)
         done = sum(self._counts.values())
         counts = ", ".join(f"{n} {_STATUS_WORD[k]}" for k, n in sorted(self._counts.items()))
-        rate = f"{done / elapsed:.1f} models/s, {human_bytes(self._bytes / elapsed)}/s"
+        rate = f"{done / elapsed:.1f} models/s, {format_bytes(int(self._bytes / elapsed))}/s"
         self._progress.update(self._task, advance=1, counts=counts, rate=rate)

@@ -31,6 +31,7 @@ timeout, a body cut short) says nothing about the model, so it is raised
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,6 +40,7 @@ from smlite.errors import NotASavedModelError, Reason
 from smlite.formats import saved_model as sm_format
 from smlite.formats import storage
 from smlite.formats.storage import AnyPath
+from smlite.formats.storage_stats import Fetched
 from smlite.model.checks import (
     assets,
     files,
@@ -85,6 +87,8 @@ class ModelReport:
     policy: Policy = field(default_factory=Policy)
     #: Checks that could not run and why (e.g. variables without a readable index).
     skipped: tuple[str, ...] = ()
+    #: What checking it read: bytes, read requests and listings (over the network).
+    fetched: Fetched | None = None
 
     def count(self, severity: Severity) -> int:
         return sum(1 for f in self.findings if f.level == severity)
@@ -135,7 +139,7 @@ def check_path(
         report = _check(storage.as_path(path), policy, registry, fast, ops_only, progress)
     if reads.failures:
         raise reads.failures[0]
-    return report
+    return dataclasses.replace(report, fetched=reads.totals())
 
 
 def _check(

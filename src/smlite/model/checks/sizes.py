@@ -22,7 +22,7 @@ def _size(n: int) -> str:
 def _followed_size(entry: DirEntry) -> int:
     """A file's size; a symlink's is its target's (0 when that is no file)."""
     if entry.kind == "file":
-        return entry.size or 0
+        return storage.entry_size(entry)
     if entry.kind == "symlink" and entry.path.is_file():
         return storage.size(entry.path)
     return 0
@@ -42,7 +42,7 @@ def size_limits(ctx: CheckContext, emit: Emit) -> None:
         ctx.skipped.append(f"sizes not attributed: {e}")
     policy = ctx.policy
     if policy.max_model_size is not None:
-        total = sum(e.size or 0 for e in walk(sm.path) if e.kind == "file")
+        total = sum(storage.entry_size(e) for e in walk(sm.path) if e.kind == "file")
         if total > policy.max_model_size:
             emit(
                 "SML701",
