@@ -48,9 +48,9 @@ def report(
     import smlite
     from smlite import __version__
     from smlite.cli import refuse_write_inside
-    from smlite.cli.summary import disk_usage
     from smlite.errors import SmliteError
     from smlite.model.checks import check_path
+    from smlite.model.disk import disk_usage
     from smlite.model.fingerprint import read_stored
     from smlite.model.size import size_report
     from smlite.render.cli_text import serving_notice

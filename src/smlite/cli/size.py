@@ -44,7 +44,7 @@ def size(
     ] = OutputFormat.text,
 ) -> ExitCode:
     import smlite
-    from smlite.cli.summary import _console
+    from smlite.cli._console import stdout_console
     from smlite.model.size import size_findings, size_report
     from smlite.render.cli_text import serving_notice
 
@@ -61,5 +61,5 @@ def size(
     else:
         from smlite.render.size import size_renderable
 
-        _console().print(size_renderable(report, findings, shown_path=shown))
+        stdout_console().print(size_renderable(report, findings, shown_path=shown))
     return ExitCode.OK

@@ -26,6 +26,7 @@ from pathlib import Path
 from smlite.errors import CorruptFileError, SmliteError
 from smlite.formats import layout as layout_format
 from smlite.formats import wire
+from smlite.model.disk import FileSize, model_files
 from smlite.model.dtypes import DType
 from smlite.model.rules import Finding, Where, rule
 from smlite.model.saved_model import SavedModel
@@ -154,17 +155,6 @@ class MetaGraphSize:
     weight_const_bytes: int
     largest_consts: tuple[ConstTensor, ...]
     part: SizePart
-
-
-@dataclass(frozen=True, slots=True)
-class FileSize:
-    """A file of the model directory: its path relative to it, size and role."""
-
-    path: str
-    bytes: int
-    #: ``saved_model``, ``variables``, ``asset``, ``assets_extra``, ``debug_info``,
-    #: ``fingerprint`` or ``other``.
-    kind: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -349,34 +339,6 @@ def _layout(sm: SavedModel, top: int) -> tuple[layout_format.FileLayout, int]:
 # -- the rest of the directory ---------------------------------------------------------------
 
 
-def _file_kind(rel: str, saved_model_name: str) -> str:
-    if rel == saved_model_name:
-        return "saved_model"
-    first = rel.split("/", 1)[0]
-    return {
-        "variables": "variables",
-        "assets": "asset",
-        "assets.extra": "assets_extra",
-        "fingerprint.pb": "fingerprint",
-    }.get(first, "debug_info" if rel == "debug/saved_model_debug_info.pb" else "other")
-
-
-def _files(model_dir: Path, saved_model_name: str) -> tuple[FileSize, ...]:
-    """Every file under the model directory (symlinks not followed), by path."""
-    found: list[FileSize] = []
-    for root, dirs, names in os.walk(model_dir):
-        dirs.sort()
-        for name in sorted(names):
-            full = Path(root, name)
-            try:
-                size = full.lstat().st_size
-            except OSError:
-                continue
-            rel = full.relative_to(model_dir).as_posix()
-            found.append(FileSize(rel, size, _file_kind(rel, saved_model_name)))
-    return tuple(found)
-
-
 def layer_of(name: str) -> str:
     """The object-path prefix (layer) of a variable: ``dense.kernel`` -> ``dense``.
 
@@ -441,7 +403,7 @@ def size_report(sm: SavedModel, *, top: int = 10) -> SizeReport:
         layout.size,
         tree,
         metas,
-        _files(sm.path, sm.file.name),
+        model_files(sm.path, sm.file.name),
         _variables(sm, top),
         top,
     )

@@ -16,21 +16,21 @@ from rich.table import Table
 from rich.text import Text
 from rich.tree import Tree
 
+from smlite.model.disk import FileSize
 from smlite.model.rules import Finding
 from smlite.model.size import (
     PROTOBUF_LIMIT,
     WARNING_SIZE,
     ConstTensor,
-    FileSize,
     MetaGraphSize,
     SizePart,
     SizeReport,
     VariableEntry,
 )
+from smlite.model.units import format_bytes
 from smlite.render.escape import escape
 from smlite.render.findings import finding_json, finding_text, sorted_findings
 from smlite.render.json_doc import SMLITE_JSON_VERSION, dtype_json
-from smlite.render.summary import format_bytes
 
 __all__ = ["ranked_children", "shape_label", "size_document", "size_renderable"]
 

@@ -29,12 +29,14 @@ from typing import TYPE_CHECKING, Any
 
 from smlite.errors import SmliteError, UnsupportedError
 from smlite.model.calls import call_graph
+from smlite.model.disk import DiskUsage
 from smlite.model.rules import Finding, Severity
 from smlite.model.size import SizeReport, layer_of
+from smlite.model.units import format_bytes
 from smlite.render.findings import finding_json, sorted_findings
 from smlite.render.functions import functions_json
 from smlite.render.report.treemap import directory_tree, layout_treemap
-from smlite.render.summary import DiskUsage, format_bytes, summary_json
+from smlite.render.summary import summary_json
 from smlite.render.variables import trainable_text
 
 if TYPE_CHECKING:
