@@ -13,7 +13,7 @@ from typing import Annotated
 import typer
 
 from smlite.cli import ExitCode
-from smlite.cli._options import ServingVersionOption
+from smlite.cli._options import ModelOrBasePathArgument, ServingVersionOption
 
 __all__ = ["register", "report"]
 
@@ -30,9 +30,7 @@ def register(app: typer.Typer) -> None:
 
 
 def report(
-    path: Annotated[
-        str, typer.Argument(metavar="PATH", help="SavedModel directory or TF Serving base path.")
-    ],
+    path: ModelOrBasePathArgument,
     output: Annotated[
         str,
         typer.Option(

@@ -13,7 +13,7 @@ from typing import Annotated
 import typer
 
 from smlite.cli import ExitCode
-from smlite.cli._options import OutputFormat, ServingVersionOption
+from smlite.cli._options import ModelOrBasePathArgument, OutputFormat, ServingVersionOption
 
 __all__ = ["register", "size"]
 
@@ -30,9 +30,7 @@ def register(app: typer.Typer) -> None:
 
 
 def size(
-    path: Annotated[
-        str, typer.Argument(metavar="PATH", help="SavedModel directory or TF Serving base path.")
-    ],
+    path: ModelOrBasePathArgument,
     version: ServingVersionOption = None,
     top: Annotated[
         int,

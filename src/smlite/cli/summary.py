@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from smlite.cli import ExitCode
-from smlite.cli._options import OutputFormat, ServingVersionOption
+from smlite.cli._options import ModelOrBasePathArgument, OutputFormat, ServingVersionOption
 
 __all__ = ["register", "summary"]
 
@@ -23,9 +23,7 @@ def register(app: typer.Typer) -> None:
 
 
 def summary(
-    path: Annotated[
-        str, typer.Argument(metavar="PATH", help="SavedModel directory or TF Serving base path.")
-    ],
+    path: ModelOrBasePathArgument,
     version: ServingVersionOption = None,
     format_: Annotated[
         OutputFormat,
