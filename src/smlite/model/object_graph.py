@@ -49,6 +49,8 @@ from smlite.model.functions import (
 from smlite.model.tensors import TensorShape
 
 if TYPE_CHECKING:
+    from google.protobuf.internal.enum_type_wrapper import EnumTypeWrapper
+
     from smlite.model.saved_model import MetaGraph
 
 __all__ = [
@@ -64,6 +66,7 @@ __all__ = [
     "UserObject",
     "checkpoint_key",
     "object_graph",
+    "policy_name",
 ]
 
 
@@ -229,24 +232,26 @@ class ObjectTree:
             yield from child.walk(depth + 1)
 
 
-def _enum_name(enum: object, value: int, prefix: str) -> str:
-    try:
-        name: str = enum.Name(value)  # type: ignore[attr-defined]
-    except ValueError:
-        return f"UNKNOWN_{value}"
-    return name.removeprefix(prefix)
+def policy_name(enum: EnumTypeWrapper, value: int) -> str | None:
+    """A variable's synchronization or aggregation: ``VARIABLE_AGGREGATION_SUM`` -> ``SUM``.
+
+    ``enum`` is ``pb.VariableSynchronization`` or ``pb.VariableAggregation``;
+    None for a value this schema does not know.
+    """
+    name = pb.enum_name(enum, value)
+    return None if name is None else name.split("_", 2)[2]
 
 
 def _variable(v: pb.SavedVariable) -> SavedVariable:
+    sync = policy_name(pb.VariableSynchronization, v.synchronization)
+    aggregation = policy_name(pb.VariableAggregation, v.aggregation)
     return SavedVariable(
         name=v.name,
         dtype=DType(v.dtype),
         shape=TensorShape.from_proto(v.shape),
         trainable=v.trainable,
-        synchronization=_enum_name(
-            pb.VariableSynchronization, v.synchronization, "VARIABLE_SYNCHRONIZATION_"
-        ),
-        aggregation=_enum_name(pb.VariableAggregation, v.aggregation, "VARIABLE_AGGREGATION_"),
+        synchronization=sync or f"UNKNOWN_{v.synchronization}",
+        aggregation=aggregation or f"UNKNOWN_{v.aggregation}",
         device=v.device,
         components=tuple(_variable(c) for c in v.experimental_distributed_variable_components),
     )

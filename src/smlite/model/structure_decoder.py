@@ -196,10 +196,9 @@ class _Decoder:
             return RegisteredTypeSpec(name, state, source=source)
         builder = _BUILDERS.get(cls)
         if builder is None:
-            enum = _TSC.TypeSpecClass
-            known = cls in enum.values()
+            known = pb.enum_name(_TSC.TypeSpecClass, cls)
             reason = (
-                f"TypeSpec class {enum.Name(cls)} cannot be rebuilt"
+                f"TypeSpec class {known} cannot be rebuilt"
                 if known
                 else f"unknown TypeSpec class {cls} (written by a newer TensorFlow?)"
             )
