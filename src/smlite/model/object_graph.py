@@ -47,6 +47,7 @@ from smlite.model.functions import (
     loaded_function_names,
 )
 from smlite.model.tensors import TensorShape
+from smlite.model.units import format_dims
 
 if TYPE_CHECKING:
     from google.protobuf.internal.enum_type_wrapper import EnumTypeWrapper
@@ -194,12 +195,7 @@ class ObjectNode:
         if isinstance(d, UserObject):
             return f"{self.kind} {d.identifier}"
         if isinstance(d, SavedVariable):
-            dims = d.shape.dims
-            shape = (
-                "[?]"
-                if dims is None
-                else "[" + ", ".join("?" if x is None else str(x) for x in dims) + "]"
-            )
+            shape = format_dims(d.shape.dims, unknown_rank="[?]")
             return f"{self.kind} {d.dtype.name}{shape} {d.name!r}"
         if isinstance(d, Function):
             return f"{self.kind} ({len(d.concrete_functions)} concrete)"
