@@ -5,7 +5,7 @@ Differences, all on the side of safety:
 
 * ``--input_exprs`` is parsed, never evaluated: Python literals plus a short
   list of numpy constructors with literal arguments (see
-  :mod:`smlite.run.inputs`);
+  :mod:`smlite.run.input_exprs`);
 * input files are not unpickled unless ``--allow-pickle`` is given;
 * inputs are checked against the signature before TensorFlow is imported;
 * ``--outdir`` is checked before the model runs: existing files (without
