@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from smlite import pb
-from smlite.model.object_graph import policy_name
+from smlite.model.object_nodes import policy_name
 
 __all__ = [
     "ObjectInfo",
