@@ -40,6 +40,7 @@ from smlite.model.size_views import (
     VariableGroup,
     VariablesSize,
 )
+from smlite.model.units import format_bytes
 
 __all__ = [
     "PROTOBUF_LIMIT",
@@ -288,11 +289,8 @@ CONSTANTS_NOTE_MIN = 2**20
 
 
 def _amount(n: int) -> str:
-    """``1.5 GiB (1610612736 bytes)``: the rounded size and the exact one."""
-    for unit, scale in (("GiB", 2**30), ("MiB", 2**20), ("KiB", 2**10)):
-        if n >= scale:
-            return f"{n / scale:.2f} {unit} ({n} bytes)"
-    return f"{n} bytes"
+    """``1.50 GiB (1610612736 bytes)``: the rounded size and the exact one."""
+    return format_bytes(n, exact=True, digits=2)
 
 
 def _sentence(text: str) -> str:

@@ -16,11 +16,15 @@ __all__ = ["format_bytes", "format_dims"]
 _UNITS = ("KiB", "MiB", "GiB", "TiB")
 
 
-def format_bytes(n: int, *, exact: bool = False) -> str:
+def format_bytes(n: int, *, exact: bool = False, digits: int = 1) -> str:
     """``512 B``, ``1.5 KiB``, ``800.0 MiB``; with ``exact`` the byte count follows.
+
+    ``digits`` after the decimal point (the size findings give two).
 
     >>> format_bytes(1536), format_bytes(1536, exact=True), format_bytes(512, exact=True)
     ('1.5 KiB', '1.5 KiB (1536 bytes)', '512 bytes')
+    >>> format_bytes(3 * 2**29, exact=True, digits=2)
+    '1.50 GiB (1610612736 bytes)'
     """
     if n < 1024:
         return f"{n} bytes" if exact else f"{n} B"
@@ -29,7 +33,7 @@ def format_bytes(n: int, *, exact: bool = False) -> str:
         value /= 1024
         if value < 1024 or unit == _UNITS[-1]:
             break
-    text = f"{value:.1f} {unit}"
+    text = f"{value:.{digits}f} {unit}"
     return f"{text} ({n} bytes)" if exact else text
 
 
