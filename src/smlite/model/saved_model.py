@@ -18,8 +18,6 @@ from smlite.formats import wire
 from smlite.model.tensors import TensorInfo
 
 if TYPE_CHECKING:
-    from types import TracebackType
-
     from smlite.formats.graph_index import GraphIndex, Node
     from smlite.model.keras import KerasModel
     from smlite.model.object_graph import ObjectGraph
@@ -381,12 +379,7 @@ class SavedModel:
     def __enter__(self) -> SavedModel:
         return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.close()
 
     # -- files -----------------------------------------------------------------

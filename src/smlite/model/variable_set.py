@@ -23,8 +23,6 @@ from smlite.model.variable_objects import ObjectInfo, SavedVariable
 from smlite.model.variable_values import numpy_dtype_of, read_value, readable
 
 if TYPE_CHECKING:
-    from types import TracebackType
-
     import numpy as np
 
 __all__ = ["OBJECT_GRAPH_KEY", "Problem", "Variable", "VariableSet"]
@@ -90,10 +88,7 @@ class Variable:
     @property
     def size(self) -> int:
         """Number of elements."""
-        n = 1
-        for d in self.shape:
-            n *= d
-        return n
+        return self.entry.num_elements
 
     @property
     def ndim(self) -> int:
@@ -362,12 +357,7 @@ class VariableSet(Mapping[str, Variable]):
     def __enter__(self) -> VariableSet:
         return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.close()
 
     def __repr__(self) -> str:
