@@ -19,12 +19,16 @@ from typing import NamedTuple, Union
 VARINT, I64, LEN, SGROUP, EGROUP, I32 = 0, 1, 2, 3, 4, 5
 
 __all__ = [
+    "I32",
+    "I64",
+    "LEN",
+    "VARINT",
     "Buffer",
     "Field",
-    "LEN",
     "Occurrence",
-    "VARINT",
     "WireError",
+    "encode_key",
+    "encode_len_header",
     "encode_varint",
     "iter_fields",
     "occurrences",
@@ -65,6 +69,16 @@ def encode_varint(value: int) -> bytes:
         value >>= 7
     out.append(value)
     return bytes(out)
+
+
+def encode_key(number: int, wire_type: int) -> bytes:
+    """The key of field ``number`` with ``wire_type``, minimally encoded."""
+    return encode_varint(number << 3 | wire_type)
+
+
+def encode_len_header(number: int, length: int) -> bytes:
+    """Key and length of a length-delimited field ``number`` whose payload is ``length`` bytes."""
+    return encode_key(number, LEN) + encode_varint(length)
 
 
 def read_varint(buf: Buffer, pos: int, end: int, max_bits: int = 70) -> tuple[int, int]:
