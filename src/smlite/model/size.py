@@ -25,7 +25,7 @@ from smlite.errors import CorruptFileError, SmliteError
 from smlite.formats import layout as layout_format
 from smlite.formats import wire
 from smlite.model.disk import FileSize, model_files
-from smlite.model.dtypes import DType
+from smlite.model.dtypes import DType, dtype
 from smlite.model.rules import Finding, Where, rule
 from smlite.model.saved_model import SavedModel
 from smlite.model.size_views import (
@@ -65,7 +65,7 @@ __all__ = [
 WARNING_SIZE = 3 * 2**29
 
 # DataTypes whose constants are not weights (strings, handles).
-_NON_WEIGHT_DTYPES = frozenset({7, 20, 21})
+_NON_WEIGHT_DTYPES = frozenset(dtype(name) for name in ("string", "resource", "variant"))
 # __inference_<python name>_<uid>: the traces TensorFlow makes of one Python function.
 _TRACE_NAME = re.compile(r"^__inference_(.+?)(?:_\d+)+$", re.DOTALL)
 
@@ -164,7 +164,7 @@ def _meta_graph(sm: SavedModel, raw: layout_format.MetaGraphLayout, top: int) ->
     )
     functions, traced = _functions(graph, top) if graph is not None else ([], [])
     weights = sum(
-        n for d, n in raw.const_bytes_by_dtype.items() if d % 100 not in _NON_WEIGHT_DTYPES
+        n for d, n in raw.const_bytes_by_dtype.items() if DType(d).base not in _NON_WEIGHT_DTYPES
     )
     consts = tuple(
         ConstTensor(c.function, c.node, DType(c.dtype), c.shape, c.bytes)

@@ -116,10 +116,7 @@ def summary_json(sm: SavedModel, disk: DiskUsage) -> dict[str, Any]:
         counts = graph_counts(mg)
         metas.append(
             {
-                "index": mg.index,
-                "tags": list(mg.tags),
-                "tensorflow_version": mg.tensorflow_version,
-                "tensorflow_git_version": mg.tensorflow_git_version,
+                **json_doc.meta_graph_json(mg),
                 "object_graph": mg.has_object_graph,
                 "graph": {
                     "nodes": counts.nodes,
