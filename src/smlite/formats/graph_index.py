@@ -49,6 +49,7 @@ __all__ = [
     "Node",
     "NodeList",
     "index_graph",
+    "op_calls",
     "parse_or_none",
     "read_node",
 ]
@@ -86,14 +87,10 @@ class NodeList(Sequence[Node]):
 
     def op_calls(self) -> tuple[set[str], set[str]]:
         """The op types, and the function the ``f`` attribute of each call op names."""
+        if self._entries is None:
+            return _built_op_calls(self._all())
         ops: set[str] = set()
         calls: set[str] = set()
-        if self._entries is None:
-            for node in self._all():
-                ops.add(node.op)
-                if node.op in CALL_OPS:
-                    calls.add(node.attr_function("f") or "")
-            return ops, calls
         for entry in self._entries:
             if isinstance(entry, Node):
                 op = entry.op
@@ -125,6 +122,26 @@ class NodeList(Sequence[Node]):
 
     def __repr__(self) -> str:
         return f"NodeList({list(self._all())!r})"
+
+
+def op_calls(nodes: Sequence[Node]) -> tuple[set[str], set[str]]:
+    """The op types of ``nodes``, and the function the ``f`` attribute of each call op names.
+
+    A :class:`NodeList` answers without building its nodes when they are not built yet.
+    """
+    if isinstance(nodes, NodeList):
+        return nodes.op_calls()
+    return _built_op_calls(nodes)
+
+
+def _built_op_calls(nodes: Iterable[Node]) -> tuple[set[str], set[str]]:
+    ops: set[str] = set()
+    calls: set[str] = set()
+    for node in nodes:
+        ops.add(node.op)
+        if node.op in CALL_OPS:
+            calls.add(node.attr_function("f") or "")
+    return ops, calls
 
 
 class Function(NamedTuple):
