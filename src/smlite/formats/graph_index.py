@@ -39,7 +39,6 @@ from smlite.formats.node_def import (
     parsed_call_function,
     parsed_node,
     read_node,
-    text,
 )
 
 __all__ = [
@@ -208,7 +207,7 @@ def _function(buf: wire.Buffer, start: int, end: int, parsed: Any) -> Function:
                 if g.wire_type != wire.LEN:
                     continue
                 if g.number == 1:
-                    name = text(buf, g.start, g.end)
+                    name = wire.read_string(buf, g.start, g.end)
                 elif g.number == 2:
                     args.append(func_name(buf, g.start, g.end))
                 elif g.number == 3:
@@ -277,7 +276,7 @@ def _index(buf: wire.Buffer) -> GraphIndex:
                     for h in wire.iter_fields(buf, g.start, g.end):
                         if h.wire_type == wire.LEN and h.number in (1, 2):
                             spans[h.number - 1] = (h.start, h.end)
-                    first, second = (text(buf, *span) for span in spans)
+                    first, second = (wire.read_string(buf, *span) for span in spans)
                     if g.number == 2:
                         gradients.append((first, second))
                     else:

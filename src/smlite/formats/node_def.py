@@ -33,7 +33,6 @@ __all__ = [
     "parsed_call_function",
     "parsed_node",
     "read_node",
-    "text",
 ]
 
 _FAST_NODE_LIMIT = 256 * 1024
@@ -131,11 +130,6 @@ def parse_or_none(message: Any, buf: wire.Buffer, start: int, end: int) -> Any:
         return None
 
 
-def text(buf: wire.Buffer, start: int, end: int) -> str:
-    """UTF-8 text of ``buf[start:end]``; bytes that are not UTF-8 kept as surrogates."""
-    return bytes(buf[start:end]).decode("utf-8", "surrogateescape")
-
-
 def read_node(buf: wire.Buffer, start: int, end: int) -> Node:
     """The NodeDef serialized in ``buf[start:end]``.  Raises :class:`wire.WireError`."""
     if end - start <= _FAST_NODE_LIMIT:
@@ -181,7 +175,7 @@ def func_name(buf: wire.Buffer, start: int, end: int) -> str:
     name = ""
     for f in wire.iter_fields(buf, start, end):
         if f.number == 1 and f.wire_type == wire.LEN:
-            name = text(buf, f.start, f.end)
+            name = wire.read_string(buf, f.start, f.end)
     return name
 
 
@@ -254,11 +248,11 @@ def _scanned_node(buf: wire.Buffer, start: int, end: int) -> Node:
         if f.wire_type != wire.LEN:
             continue
         if f.number == 1:
-            name = text(buf, f.start, f.end)
+            name = wire.read_string(buf, f.start, f.end)
         elif f.number == 2:
-            op = text(buf, f.start, f.end)
+            op = wire.read_string(buf, f.start, f.end)
         elif f.number == 3:
-            inputs.append(text(buf, f.start, f.end))
+            inputs.append(wire.read_string(buf, f.start, f.end))
         elif f.number == 5:
             key = ""
             value: tuple[int, int] | None = None
@@ -266,7 +260,7 @@ def _scanned_node(buf: wire.Buffer, start: int, end: int) -> Node:
                 if g.wire_type != wire.LEN:
                     continue
                 if g.number == 1:
-                    key = text(buf, g.start, g.end)
+                    key = wire.read_string(buf, g.start, g.end)
                 elif g.number == 2:
                     value = (g.start, g.end)
             if value is None:

@@ -30,6 +30,7 @@ __all__ = [
     "encode_key",
     "encode_len_header",
     "encode_varint",
+    "read_string",
     "iter_fields",
     "occurrences",
     "read_varint",
@@ -102,6 +103,11 @@ def read_varint(buf: Buffer, pos: int, end: int, max_bits: int = 70) -> tuple[in
         shift += 7
         if shift >= max_bits:
             raise WireError(f"varint longer than {-(-max_bits // 7)} bytes", pos)
+
+
+def read_string(buf: Buffer, start: int, end: int) -> str:
+    """The string field ``buf[start:end]``; bytes that are not UTF-8 kept as surrogates."""
+    return bytes(buf[start:end]).decode("utf-8", "surrogateescape")
 
 
 def iter_fields(buf: Buffer, start: int = 0, end: int | None = None) -> Iterator[Field]:
