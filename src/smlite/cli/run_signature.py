@@ -22,14 +22,13 @@ from typing import Annotated
 
 import typer
 
-from smlite.cli import ExitCode
+from smlite.cli import ExitCode, model_argument
 from smlite.cli._options import (
     ModelDirOption,
     ModelPathArgument,
     OutputFormat,
     ServingVersionOption,
 )
-from smlite.cli.show import model_argument
 
 __all__ = ["BackendChoice", "register", "run_signature"]
 
