@@ -23,6 +23,7 @@ __all__ = [
     "FindingsFormat",
     "FindingsFormatOption",
     "ModelDirOption",
+    "ModelOrBasePathArgument",
     "ModelPathArgument",
     "OpsFromOption",
     "OutputFileOption",
@@ -62,6 +63,9 @@ ModelPathArgument = Annotated[
     typer.Argument(
         metavar="[PATH]", help="SavedModel directory (same as --dir).", show_default=False
     ),
+]
+ModelOrBasePathArgument = Annotated[
+    str, typer.Argument(metavar="PATH", help="SavedModel directory or TF Serving base path.")
 ]
 ModelDirOption = Annotated[
     str | None,

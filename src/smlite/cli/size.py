@@ -13,7 +13,7 @@ from typing import Annotated
 import typer
 
 from smlite.cli import ExitCode
-from smlite.cli._options import OutputFormat, ServingVersionOption
+from smlite.cli._options import ModelOrBasePathArgument, OutputFormat, ServingVersionOption
 
 __all__ = ["register", "size"]
 
@@ -30,9 +30,7 @@ def register(app: typer.Typer) -> None:
 
 
 def size(
-    path: Annotated[
-        str, typer.Argument(metavar="PATH", help="SavedModel directory or TF Serving base path.")
-    ],
+    path: ModelOrBasePathArgument,
     version: ServingVersionOption = None,
     top: Annotated[
         int,
@@ -44,7 +42,7 @@ def size(
     ] = OutputFormat.text,
 ) -> ExitCode:
     import smlite
-    from smlite.cli.summary import _console
+    from smlite.cli._console import stdout_console
     from smlite.model.size import size_findings, size_report
     from smlite.render.cli_text import serving_notice
 
@@ -61,5 +59,5 @@ def size(
     else:
         from smlite.render.size import size_renderable
 
-        _console().print(size_renderable(report, findings, shown_path=shown))
+        stdout_console().print(size_renderable(report, findings, shown_path=shown))
     return ExitCode.OK

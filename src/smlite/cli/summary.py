@@ -2,21 +2,13 @@
 
 from __future__ import annotations
 
-import os
 import sys
-from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 
 from smlite.cli import ExitCode
-from smlite.cli._options import OutputFormat, ServingVersionOption
-
-if TYPE_CHECKING:
-    from rich.console import Console
-
-    from smlite.model.saved_model import SavedModel
-    from smlite.render.summary import DirUsage, DiskUsage
+from smlite.cli._options import ModelOrBasePathArgument, OutputFormat, ServingVersionOption
 
 __all__ = ["register", "summary"]
 
@@ -31,9 +23,7 @@ def register(app: typer.Typer) -> None:
 
 
 def summary(
-    path: Annotated[
-        str, typer.Argument(metavar="PATH", help="SavedModel directory or TF Serving base path.")
-    ],
+    path: ModelOrBasePathArgument,
     version: ServingVersionOption = None,
     format_: Annotated[
         OutputFormat,
@@ -41,6 +31,8 @@ def summary(
     ] = OutputFormat.text,
 ) -> ExitCode:
     import smlite
+    from smlite.cli._console import stdout_console
+    from smlite.model.disk import disk_usage
     from smlite.render.cli_text import serving_notice
 
     with smlite.open(path, version=version) as sm:
@@ -54,61 +46,5 @@ def summary(
         else:
             from smlite.render.summary import summary_renderable
 
-            _console().print(summary_renderable(sm, disk))
+            stdout_console().print(summary_renderable(sm, disk))
     return ExitCode.OK
-
-
-_PIPE_WIDTH = 1000
-
-
-def _console() -> Console:
-    """A console that styles only a terminal: no colour or control codes in a pipe."""
-    from rich.console import Console
-
-    out = sys.stdout
-    tty = out.isatty()
-    # Without a terminal rich would wrap at 80 columns; in logs and pipes lines
-    # are kept whole instead (tables take only the width their cells need).
-    width = None if tty or os.environ.get("COLUMNS") else _PIPE_WIDTH
-    return Console(
-        file=out,
-        force_terminal=tty,
-        color_system="auto" if tty else None,
-        no_color=not tty,
-        highlight=False,
-        emoji=False,
-        markup=False,
-        width=width,
-        soft_wrap=False,
-    )
-
-
-def _dir_usage(folder: Path) -> DirUsage | None:
-    from smlite.render.summary import DirUsage
-
-    if not folder.is_dir():
-        return None
-    files = size = 0
-    for root, _dirs, names in os.walk(folder):
-        for name in names:
-            try:
-                st = os.stat(os.path.join(root, name))
-            except OSError:
-                continue
-            files += 1
-            size += st.st_size
-    return DirUsage(files, size)
-
-
-def disk_usage(sm: SavedModel) -> DiskUsage:
-    """Measure the parts of the model directory (read-only: stat calls only)."""
-    from smlite.render.summary import DiskUsage
-
-    model_dir = sm.path
-    return DiskUsage(
-        saved_model_file=sm.file.stat().st_size,
-        variables=_dir_usage(model_dir / "variables"),
-        assets=_dir_usage(model_dir / "assets"),
-        assets_extra=_dir_usage(model_dir / "assets.extra"),
-        fingerprint=(model_dir / "fingerprint.pb").is_file(),
-    )
