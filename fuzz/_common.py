@@ -90,7 +90,7 @@ def exercise_model(path: Path) -> None:
     from rich.console import Console
 
     import smlite
-    from smlite.cli.summary import disk_usage
+    from smlite.model.disk import disk_usage
     from smlite.render import cli_text, json_doc
     from smlite.render.summary import summary_json, summary_renderable
 

@@ -17,7 +17,8 @@ with atheris.instrument_imports(include=["smlite"]):
 
     import smlite
     from smlite.run.examples import parse_input_examples
-    from smlite.run.inputs import parse_input_exprs, parse_inputs, parse_literal
+    from smlite.run.input_exprs import parse_input_exprs, parse_literal
+    from smlite.run.input_files import parse_inputs
 
     import_all()
 

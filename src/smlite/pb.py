@@ -45,6 +45,8 @@ from google.protobuf.message_factory import GetMessageClass
 from smlite.errors import CorruptFileError, PathOrUrl
 
 if TYPE_CHECKING:
+    from google.protobuf.internal.enum_type_wrapper import EnumTypeWrapper
+
     from smlite._proto.attr_value_pb2 import AttrValue, NameAttrList
     from smlite._proto.example_pb2 import Example, SequenceExample
     from smlite._proto.feature_pb2 import (
@@ -285,6 +287,7 @@ __all__ = [
     "VariableSynchronization",
     "VariantTensorDataProto",
     "VersionDef",
+    "enum_name",
     "message_class",
     "pack_any",
     "tf_full_name",
@@ -391,6 +394,22 @@ def message_class(full_name: str) -> type[Message] | None:
     if full_name.startswith(TF_PACKAGE + "."):
         full_name = f"{PROTO_PACKAGE}.{full_name[len(TF_PACKAGE) + 1 :]}"
     return _classes_by_name().get(full_name)
+
+
+def enum_name(enum: EnumTypeWrapper, number: int) -> str | None:
+    """The name of ``number`` in a generated enum, or None for a number this schema does not know.
+
+    A newer TensorFlow may write values smlite's copy of its protos lacks;
+    callers say so in their own words (``UNKNOWN_7``, ``Composite``).
+
+    >>> from smlite import pb
+    >>> pb.enum_name(pb.TypeSpecProto.TypeSpecClass, 1), pb.enum_name(pb.VariableAggregation, 99)
+    ('SPARSE_TENSOR_SPEC', None)
+    """
+    try:
+        return enum.Name(number)
+    except ValueError:
+        return None
 
 
 def tf_full_name(message: Message | type[Message]) -> str:

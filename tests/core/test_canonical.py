@@ -12,6 +12,7 @@ import pytest
 from smlite import pb
 from smlite.formats import canonical
 from smlite.formats.canonical import CanonicalError, canonical_bytes, encode
+from smlite.formats.wire import encode_key, encode_len_header
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "models"
 TF2_MODELS = (
@@ -22,11 +23,11 @@ TF2_MODELS = (
 
 
 def _key(number: int, wire_type: int) -> bytes:
-    return canonical._key(number, wire_type)
+    return encode_key(number, wire_type)
 
 
 def _len(number: int, payload: bytes) -> bytes:
-    return _key(number, 2) + canonical.varint(len(payload)) + payload
+    return encode_len_header(number, len(payload)) + payload
 
 
 def _entry(key: bytes, value: bytes) -> bytes:

@@ -1,4 +1,4 @@
-"""smlite.run.inputs / smlite.run.examples: input flags parsed without evaluating anything."""
+"""smlite.run.inputs and a module per flag: input flags parsed without evaluating anything."""
 
 from __future__ import annotations
 
@@ -14,19 +14,13 @@ import pytest
 
 from smlite import pb
 from smlite.cli import run as cli_run
-from smlite.run import inputs as inputs_mod
+from smlite.run import input_exprs as exprs_mod
+from smlite.run import input_files as files_mod
 from smlite.run import parse_input_flags
 from smlite.run.examples import create_example, parse_input_examples
-from smlite.run.inputs import (
-    MAX_ELEMENTS,
-    FileInput,
-    InputError,
-    load_input_file,
-    parse_input_exprs,
-    parse_inputs,
-    parse_literal,
-    split_assignments,
-)
+from smlite.run.input_exprs import MAX_ELEMENTS, parse_input_exprs, parse_literal
+from smlite.run.input_files import FileInput, load_input_file, parse_inputs
+from smlite.run.inputs import InputError, split_assignments
 
 SRC_RUN = Path(__file__).resolve().parents[2] / "src" / "smlite" / "run"
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
@@ -207,7 +201,7 @@ def test_allocations_are_bounded_before_numpy_is_called(
         raise AssertionError("numpy constructor called")
 
     for name in ("ones", "zeros", "full", "arange", "linspace", "eye"):
-        monkeypatch.setattr(inputs_mod.np, name, boom)
+        monkeypatch.setattr(exprs_mod.np, name, boom)
     with pytest.raises(InputError, match=f"elements; at most {MAX_ELEMENTS} are allowed"):
         np_expr(expr)
 
@@ -425,7 +419,7 @@ def test_npz_members_over_the_size_limit_are_refused(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     np.savez_compressed(tmp_path / "big.npz", z=np.zeros(4096))
-    monkeypatch.setattr(inputs_mod, "MAX_MEMBER_BYTES", 1024)
+    monkeypatch.setattr(files_mod, "MAX_MEMBER_BYTES", 1024)
     with pytest.raises(InputError, match="bytes when decompressed; smlite reads at most 1024"):
         load_input_file(FileInput("x", str(tmp_path / "big.npz")))
 

@@ -13,8 +13,8 @@ import pytest
 import smlite
 from smlite import pb
 from smlite.cli import run
+from smlite.model.disk import DirUsage
 from smlite.model.units import format_bytes
-from smlite.render.summary import DirUsage
 from tests.support import samcli
 
 MODELS = samcli.FIXTURES / "models"

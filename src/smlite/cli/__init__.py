@@ -135,6 +135,21 @@ def build_app(args: Sequence[str] = ()) -> typer.Typer:
     return app
 
 
+def model_argument(path: str | None, dir_: str | None) -> str:
+    """The model path given as ``PATH`` or ``--dir`` (exactly one of them)."""
+    from smlite.errors import SmliteError
+
+    if path is not None and dir_ is not None and path != dir_:
+        raise SmliteError(
+            f"two SavedModel paths given ({path!r} and --dir {dir_!r}); give one, as PATH "
+            "or with --dir"
+        )
+    target = dir_ if dir_ is not None else path
+    if target is None:
+        raise SmliteError("no SavedModel given; pass its directory as PATH or with --dir DIR")
+    return target
+
+
 def refuse_write_inside(target: Path, model_dirs: Iterable[PathOrUrl | None]) -> None:
     """Raise unless ``target`` lies outside every model directory given.
 

@@ -27,6 +27,7 @@ __all__ = [
     "FingerprintFormat",
     "JobsOption",
     "ModelDirOption",
+    "ModelOrBasePathArgument",
     "ModelPathArgument",
     "OpsFromOption",
     "OutputFileOption",
@@ -80,6 +81,9 @@ ModelPathArgument = Annotated[
     typer.Argument(
         metavar="[PATH]", help="SavedModel directory (same as --dir).", show_default=False
     ),
+]
+ModelOrBasePathArgument = Annotated[
+    str, typer.Argument(metavar="PATH", help="SavedModel directory or TF Serving base path.")
 ]
 ModelDirOption = Annotated[
     str | None,

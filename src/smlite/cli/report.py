@@ -13,7 +13,12 @@ from typing import Annotated
 import typer
 
 from smlite.cli import ExitCode, shown_location
-from smlite.cli._options import ServingVersionOption, StorageOption, VerboseOption
+from smlite.cli._options import (
+    ModelOrBasePathArgument,
+    ServingVersionOption,
+    StorageOption,
+    VerboseOption,
+)
 
 __all__ = ["register", "report"]
 
@@ -30,9 +35,7 @@ def register(app: typer.Typer) -> None:
 
 
 def report(
-    path: Annotated[
-        str, typer.Argument(metavar="PATH", help="SavedModel directory or TF Serving base path.")
-    ],
+    path: ModelOrBasePathArgument,
     output: Annotated[
         str,
         typer.Option(
@@ -50,9 +53,9 @@ def report(
     import smlite
     from smlite import __version__
     from smlite.cli import refuse_write_inside
-    from smlite.cli.summary import disk_usage
     from smlite.errors import SmliteError
     from smlite.model.checks import check_path
+    from smlite.model.disk import disk_usage
     from smlite.model.fingerprint import read_stored
     from smlite.model.size import size_report
     from smlite.render.cli_text import serving_notice

@@ -5,7 +5,7 @@ Differences, all on the side of safety:
 
 * ``--input_exprs`` is parsed, never evaluated: Python literals plus a short
   list of numpy constructors with literal arguments (see
-  :mod:`smlite.run.inputs`);
+  :mod:`smlite.run.input_exprs`);
 * input files are not unpickled unless ``--allow-pickle`` is given;
 * inputs are checked against the signature before TensorFlow is imported;
 * ``--outdir`` is checked before the model runs: existing files (without
@@ -22,7 +22,7 @@ from typing import Annotated
 
 import typer
 
-from smlite.cli import ExitCode
+from smlite.cli import ExitCode, model_argument
 from smlite.cli._options import (
     ModelDirOption,
     ModelPathArgument,
@@ -31,7 +31,6 @@ from smlite.cli._options import (
     StorageOption,
     VerboseOption,
 )
-from smlite.cli.show import model_argument
 
 __all__ = ["BackendChoice", "register", "run_signature"]
 

@@ -10,6 +10,11 @@ deliberate differences).  In saved_model_cli's order:
 * with ``--tag_set``: the ops (``--list_ops``), then the signature keys, or
   with ``--signature_def`` that signature's inputs and outputs.
 
+``--tag_set`` is matched by :meth:`SavedModel.meta_graph`; saved_model_cli
+strips spaces around tags for ``--list_ops`` and ``--signature_def``
+(``strip=True``) but not when listing signature keys, where ``'serve, gpu'``
+therefore names no meta graph; smlite does the same.
+
 Text is written block by block, so a failure half-way leaves the same partial
 output saved_model_cli leaves.  Nothing here parses a GraphDef: tag-sets and
 signatures come from the meta graph headers, ``--list_ops`` from a wire scan.
@@ -22,7 +27,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from smlite.cli import ExitCode
+from smlite.cli import ExitCode, model_argument
 from smlite.cli._options import (
     ModelDirOption,
     ModelPathArgument,
@@ -33,9 +38,9 @@ from smlite.cli._options import (
 )
 
 if TYPE_CHECKING:
-    from smlite.model.saved_model import MetaGraph, SavedModel
+    from smlite.model.saved_model import SavedModel
 
-__all__ = ["find_meta_graph", "model_argument", "register", "show"]
+__all__ = ["register", "show"]
 
 
 _HELP = (
@@ -99,33 +104,6 @@ def show(
     return ExitCode.OK
 
 
-def model_argument(path: str | None, dir_: str | None) -> str:
-    """The model path given as ``PATH`` or ``--dir`` (exactly one of them)."""
-    from smlite.errors import SmliteError
-
-    if path is not None and dir_ is not None and path != dir_:
-        raise SmliteError(
-            f"two SavedModel paths given ({path!r} and --dir {dir_!r}); give one, as PATH "
-            "or with --dir"
-        )
-    target = dir_ if dir_ is not None else path
-    if target is None:
-        raise SmliteError("no SavedModel given; pass its directory as PATH or with --dir DIR")
-    return target
-
-
-def find_meta_graph(sm: SavedModel, tag_set: str, *, strip: bool) -> MetaGraph:
-    """The meta graph ``--tag_set`` names, matched as saved_model_cli matches it.
-
-    The tag-set is read by :func:`smlite.model.saved_model.parse_tag_set`
-    (``''`` is the empty tag-set of a TF-Hub module).  saved_model_cli strips
-    spaces around tags for ``--list_ops`` and ``--signature_def``
-    (``strip=True``) but not when listing signature keys, where ``'serve, gpu'``
-    therefore names no meta graph; smlite does the same.
-    """
-    return sm.meta_graph(tag_set, strip=strip)
-
-
 def _show_text(
     sm: SavedModel, tag_set: str | None, signature_def: str | None, all_: bool, list_ops: bool
 ) -> None:
@@ -141,12 +119,12 @@ def _show_text(
         out.write(cli_text.tag_sets_text(sm))
         return
     if list_ops:
-        out.write(cli_text.ops_text(find_meta_graph(sm, tag_set, strip=True)))
+        out.write(cli_text.ops_text(sm.meta_graph(tag_set, strip=True)))
         out.flush()
     if signature_def is None:
-        out.write(cli_text.signature_keys_text(find_meta_graph(sm, tag_set, strip=False)))
+        out.write(cli_text.signature_keys_text(sm.meta_graph(tag_set, strip=False)))
     else:
-        mg = find_meta_graph(sm, tag_set, strip=True)
+        mg = sm.meta_graph(tag_set, strip=True)
         out.write(cli_text.signature_text(mg.signature(signature_def)))
 
 
@@ -182,12 +160,12 @@ def _show_json(
     else:
         # The same lookups, in the same order, as the text output makes.
         if list_ops:
-            find_meta_graph(sm, tag_set, strip=True)
+            sm.meta_graph(tag_set, strip=True)
         if signature_def is None:
-            mg = find_meta_graph(sm, tag_set, strip=False)
+            mg = sm.meta_graph(tag_set, strip=False)
             meta_graphs = [json_doc.meta_graph_json(mg, all_signatures=True, ops=list_ops)]
         else:
-            mg = find_meta_graph(sm, tag_set, strip=True)
+            mg = sm.meta_graph(tag_set, strip=True)
             mg.signature(signature_def)
             meta_graphs = [json_doc.meta_graph_json(mg, signatures=[signature_def], ops=list_ops)]
     doc = json_doc.show_document(

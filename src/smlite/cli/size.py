@@ -12,7 +12,13 @@ from typing import Annotated
 import typer
 
 from smlite.cli import ExitCode, shown_location
-from smlite.cli._options import OutputFormat, ServingVersionOption, StorageOption, VerboseOption
+from smlite.cli._options import (
+    ModelOrBasePathArgument,
+    OutputFormat,
+    ServingVersionOption,
+    StorageOption,
+    VerboseOption,
+)
 
 __all__ = ["register", "size"]
 
@@ -29,9 +35,7 @@ def register(app: typer.Typer) -> None:
 
 
 def size(
-    path: Annotated[
-        str, typer.Argument(metavar="PATH", help="SavedModel directory or TF Serving base path.")
-    ],
+    path: ModelOrBasePathArgument,
     version: ServingVersionOption = None,
     top: Annotated[
         int,
@@ -45,7 +49,7 @@ def size(
     verbose: VerboseOption = False,
 ) -> ExitCode:
     import smlite
-    from smlite.cli.summary import _console
+    from smlite.cli._console import stdout_console
     from smlite.model.size import size_findings, size_report
     from smlite.render.cli_text import serving_notice
 
@@ -62,5 +66,5 @@ def size(
     else:
         from smlite.render.size import size_renderable
 
-        _console().print(size_renderable(report, findings, shown_path=shown))
+        stdout_console().print(size_renderable(report, findings, shown_path=shown))
     return ExitCode.OK

@@ -39,16 +39,22 @@ True
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any, Union
+from typing import Any
 
 from google.protobuf.message import Message
 
+from smlite.formats.canonical_output import Encoded, RangeReader
 from smlite.formats.canonical_tables import FAST_LIMIT, Field, MessageTable, fast_canonical, table
 from smlite.formats.wire import (
+    I32,
+    I64,
+    LEN,
+    VARINT,
     Buffer,
     Occurrence,
     WireError,
+    encode_key,
+    encode_len_header,
     encode_varint,
     occurrences,
     read_varint,
@@ -56,14 +62,7 @@ from smlite.formats.wire import (
 
 __all__ = ["CanonicalError", "Encoded", "RangeReader", "canonical_bytes", "encode", "varint"]
 
-# A piece of output: a (start, end) range of the source buffer, or literal bytes.
-_Chunk = Union[tuple[int, int], bytes, memoryview]  # noqa: UP007
-#: Fills a view with the source's bytes from an offset (see :meth:`Encoded.contiguous`).
-RangeReader = Callable[[int, memoryview], None]
-_READ_AT_LEAST = 64 * 1024
-
 _M64 = (1 << 64) - 1
-_VARINT, _I64, _LEN, _I32 = 0, 1, 2, 5
 
 
 #: The input is not a valid serialization of the message type (raised with
@@ -73,111 +72,6 @@ CanonicalError = WireError
 
 #: ``value`` (0 <= value < 2**64) as a minimal varint.
 varint = encode_varint
-
-
-def _key(number: int, wire_type: int) -> bytes:
-    return varint(number << 3 | wire_type)
-
-
-# ---------------------------------------------------------------------------
-# Output assembly.
-# ---------------------------------------------------------------------------
-
-
-class Encoded:
-    """Canonical bytes as chunks: ranges of a source buffer and literal pieces."""
-
-    __slots__ = ("chunks", "size", "source")
-
-    def __init__(self, source: Buffer) -> None:
-        self.source = source
-        self.chunks: list[_Chunk] = []
-        self.size = 0
-
-    def add_range(self, start: int, end: int) -> None:
-        if end <= start:
-            return
-        chunks = self.chunks
-        if chunks:
-            last = chunks[-1]
-            if isinstance(last, tuple) and last[1] == start:
-                chunks[-1] = (last[0], end)
-                self.size += end - start
-                return
-        chunks.append((start, end))
-        self.size += end - start
-
-    def add_bytes(self, data: bytes | memoryview) -> None:
-        if data:
-            self.chunks.append(data)
-            self.size += len(data)
-
-    def extend(self, other: Encoded) -> None:
-        if other.source is self.source:
-            for chunk in other.chunks:
-                if isinstance(chunk, tuple):
-                    self.add_range(*chunk)
-                else:
-                    self.add_bytes(chunk)
-        else:
-            self.chunks.extend(other._materialized_chunks())
-            self.size += other.size
-
-    def add_field(self, number: int, child: Encoded) -> None:
-        """Append ``child`` as length-delimited field ``number``."""
-        self.add_bytes(_key(number, _LEN) + varint(child.size))
-        self.extend(child)
-
-    def is_range(self, start: int, end: int) -> bool:
-        """True when the output is exactly ``source[start:end]`` (nothing changed)."""
-        if start == end:
-            return not self.chunks
-        return len(self.chunks) == 1 and self.chunks[0] == (start, end)
-
-    def _materialized_chunks(self) -> list[bytes | memoryview]:
-        view = memoryview(self.source)
-        return [view[c[0] : c[1]] if isinstance(c, tuple) else c for c in self.chunks]
-
-    def pieces(self) -> list[bytes | memoryview]:
-        """The output as buffers, in order (views into the source where unchanged)."""
-        return self._materialized_chunks()
-
-    def tobytes(self) -> bytes:
-        return b"".join(self._materialized_chunks())
-
-    def contiguous(
-        self, read_range: RangeReader | None = None, scratch: bytearray | None = None
-    ) -> memoryview:
-        """The output as one buffer: a view of the source when it is one range of it.
-
-        Otherwise the pieces are copied into ``scratch`` (when it is big enough:
-        the caller reuses it for the next output) or a new buffer; ranges of at least
-        :data:`_READ_AT_LEAST` bytes are filled by ``read_range(offset, dest)``
-        when given (e.g. ``os.preadv`` on the file the source maps), so that a
-        multi-GB output costs one copy in memory, not the mapped file's pages too.
-        """
-        chunks = self.chunks
-        if len(chunks) == 1 and isinstance(chunks[0], tuple):
-            start, end = chunks[0]
-            return memoryview(self.source)[start:end]
-        if scratch is None or len(scratch) < self.size:
-            scratch = bytearray(self.size)
-        dest = out = memoryview(scratch)[: self.size]
-        source = memoryview(self.source)
-        pos = 0
-        for chunk in chunks:
-            if isinstance(chunk, tuple):
-                start, end = chunk
-                n = end - start
-                if read_range is not None and n >= _READ_AT_LEAST:
-                    read_range(start, dest[pos : pos + n])
-                else:
-                    dest[pos : pos + n] = source[start:end]
-            else:
-                n = len(chunk)
-                dest[pos : pos + n] = chunk
-            pos += n
-        return out
 
 
 # ---------------------------------------------------------------------------
@@ -199,7 +93,7 @@ def _normalize(vtype: str, raw: int) -> int:
 
 def _header_ok(number: int, wire_type: int, key_start: int, value_start: int) -> bool:
     """True when the key at ``key_start`` is minimally encoded (ends at ``value_start``)."""
-    return value_start - key_start == len(_key(number, wire_type))
+    return value_start - key_start == len(encode_key(number, wire_type))
 
 
 # ---------------------------------------------------------------------------
@@ -273,7 +167,7 @@ def _wire_type_fits(f: Field, wire_type: int) -> bool:
     if wire_type == expected:
         return True
     # Repeated numeric fields accept both packed and unpacked encodings.
-    return f.repeated and f.kind in ("varint", "i64", "i32") and wire_type == _LEN
+    return f.repeated and f.kind in ("varint", "i64", "i32") and wire_type == LEN
 
 
 def _encode_field(buf: Buffer, f: Field, occs: list[Occurrence], out: Encoded) -> None:
@@ -290,7 +184,7 @@ def _encode_field(buf: Buffer, f: Field, occs: list[Occurrence], out: Encoded) -
             # them, which is what their concatenated payloads parse to.
             merged = b"".join(bytes(buf[o[3] : o[4]]) for o in occs)
             child = _encode_message(merged, 0, len(merged), f.message)
-            out.add_bytes(_key(f.number, _LEN) + varint(child.size))
+            out.add_bytes(encode_len_header(f.number, child.size))
             out.extend(child)
     elif kind == "map":
         _encode_map(buf, f, occs, out)
@@ -319,13 +213,13 @@ def _emit_message(
             if fast == data and _len_header_ok(number, key_start, start, end - start):
                 out.add_range(key_start, end)
             else:
-                out.add_bytes(_key(number, _LEN) + varint(len(fast)) + fast)
+                out.add_bytes(encode_len_header(number, len(fast)) + fast)
             return
     child = _encode_message(buf, start, end, table)
     if child.is_range(start, end) and _len_header_ok(number, key_start, start, end - start):
         out.add_range(key_start, end)
         return
-    out.add_bytes(_key(number, _LEN) + varint(child.size))
+    out.add_bytes(encode_len_header(number, child.size))
     out.extend(child)
 
 
@@ -335,7 +229,7 @@ def _varint_size(value: int) -> int:
 
 def _len_header_ok(number: int, key_start: int, start: int, length: int) -> bool:
     """True when a LEN field's key and length are minimally encoded."""
-    return start - key_start == _varint_size(number << 3 | _LEN) + _varint_size(length)
+    return start - key_start == _varint_size(number << 3 | LEN) + _varint_size(length)
 
 
 def _emit_len(buf: Buffer, number: int, occ: Occurrence, out: Encoded) -> None:
@@ -343,7 +237,7 @@ def _emit_len(buf: Buffer, number: int, occ: Occurrence, out: Encoded) -> None:
     if _len_header_ok(number, key_start, start, length):
         out.add_range(key_start, end)
     else:
-        out.add_bytes(_key(number, _LEN) + varint(length))
+        out.add_bytes(encode_len_header(number, length))
         out.add_range(start, end)
 
 
@@ -357,7 +251,7 @@ def _encode_scalar(buf: Buffer, f: Field, occ: Occurrence, out: Encoded) -> None
         if _header_ok(number, wire_type, key_start, start) and end - start == len(encoded):
             out.add_range(key_start, end)
         else:
-            out.add_bytes(_key(number, _VARINT) + encoded)
+            out.add_bytes(encode_key(number, VARINT) + encoded)
         return
     # Fixed-width: zero means all bits zero (so -0.0 is kept, as C++ does).
     if not f.presence and not any(buf[start:end]):
@@ -365,13 +259,13 @@ def _encode_scalar(buf: Buffer, f: Field, occ: Occurrence, out: Encoded) -> None
     if _header_ok(number, wire_type, key_start, start):
         out.add_range(key_start, end)
     else:
-        out.add_bytes(_key(number, wire_type))
+        out.add_bytes(encode_key(number, wire_type))
         out.add_range(start, end)
 
 
 def _encode_repeated_scalar(buf: Buffer, f: Field, occs: list[Occurrence], out: Encoded) -> None:
     number = f.number
-    if f.packed and len(occs) == 1 and occs[0][1] == _LEN:
+    if f.packed and len(occs) == 1 and occs[0][1] == LEN:
         occ = occs[0]
         _, _, key_start, start, end, length = occ
         if length == 0:
@@ -386,9 +280,9 @@ def _encode_repeated_scalar(buf: Buffer, f: Field, occs: list[Occurrence], out: 
         return
     if f.packed:
         payload = b"".join(elements)
-        out.add_bytes(_key(number, _LEN) + varint(len(payload)) + payload)
+        out.add_bytes(encode_len_header(number, len(payload)) + payload)
     else:
-        key = _key(number, f.wire_type)
+        key = encode_key(number, f.wire_type)
         out.add_bytes(b"".join(key + e for e in elements))
 
 
@@ -422,7 +316,7 @@ def _elements(buf: Buffer, f: Field, occs: list[Occurrence]) -> list[bytes]:
     elements: list[bytes] = []
     width = 8 if f.kind == "i64" else 4
     for _number, wire_type, _key_start, start, end, raw in occs:
-        if wire_type == _LEN:
+        if wire_type == LEN:
             data = bytes(buf[start:end])
             if f.kind == "varint":
                 pos = 0
@@ -436,7 +330,7 @@ def _elements(buf: Buffer, f: Field, occs: list[Occurrence]) -> list[bytes]:
                         start,
                     )
                 elements.extend(data[i : i + width] for i in range(0, len(data), width))
-        elif wire_type == _VARINT:
+        elif wire_type == VARINT:
             elements.append(varint(_normalize(f.vtype, raw)))
         else:
             elements.append(bytes(buf[start:end]))
@@ -499,7 +393,7 @@ def _encode_entry(
         else:
             merged = b"".join(bytes(buf[o[3] : o[4]]) for o in value_occs)
             child = _encode_message(merged, 0, len(merged), value_f.message)
-            body.add_bytes(_key(2, _LEN) + varint(child.size))
+            body.add_bytes(encode_len_header(2, child.size))
             body.extend(child)
     elif value_occs:
         v = value_occs[-1]
@@ -514,7 +408,7 @@ def _encode_entry(
     if body.is_range(start, end) and _len_header_ok(number, key_start, start, length):
         entry.add_range(key_start, end)
     else:
-        entry.add_bytes(_key(number, _LEN) + varint(body.size))
+        entry.add_bytes(encode_len_header(number, body.size))
         entry.extend(body)
     return raw_key, entry
 
@@ -527,21 +421,21 @@ def _emit_entry_scalar(buf: Buffer, f: Field, occ: Occurrence, value: object, ou
         if _header_ok(number, wire_type, key_start, start) and end - start == len(encoded):
             out.add_range(key_start, end)
         else:
-            out.add_bytes(_key(number, _VARINT) + encoded)
+            out.add_bytes(encode_key(number, VARINT) + encoded)
     elif f.kind == "len":
         _emit_len(buf, number, occ, out)
     elif _header_ok(number, wire_type, key_start, start):
         out.add_range(key_start, end)
     else:
-        out.add_bytes(_key(number, wire_type))
+        out.add_bytes(encode_key(number, wire_type))
         out.add_range(start, end)
 
 
 def _default_entry_field(f: Field, number: int) -> bytes:
     if f.kind == "varint":
-        return _key(number, _VARINT) + b"\x00"
+        return encode_key(number, VARINT) + b"\x00"
     if f.kind == "i64":
-        return _key(number, _I64) + b"\x00" * 8
+        return encode_key(number, I64) + b"\x00" * 8
     if f.kind == "i32":
-        return _key(number, _I32) + b"\x00" * 4
-    return _key(number, _LEN) + b"\x00"
+        return encode_key(number, I32) + b"\x00" * 4
+    return encode_key(number, LEN) + b"\x00"

@@ -23,17 +23,25 @@ from typing import Any
 
 from google.protobuf.descriptor import Descriptor, FieldDescriptor
 
-from smlite.formats.wire import encode_varint, occurrences
+from smlite.formats.wire import (
+    I32,
+    I64,
+    LEN,
+    VARINT,
+    encode_key,
+    encode_len_header,
+    encode_varint,
+    occurrences,
+)
 
 __all__ = ["FAST_LIMIT", "Field", "MessageTable", "fast_canonical", "table"]
 
-_VARINT, _I64, _LEN, _I32 = 0, 1, 2, 5
 _M64 = (1 << 64) - 1
 #: Submessages up to this size take the protobuf fast path (bigger ones are mostly
 #: tensor payload, which the Python walk passes through without copying).
 FAST_LIMIT = 4 << 20
 
-_VARINT_TYPES = {
+VARINT_TYPES = {
     FieldDescriptor.TYPE_INT32: "int32",
     FieldDescriptor.TYPE_ENUM: "int32",
     FieldDescriptor.TYPE_INT64: "int64",
@@ -43,12 +51,12 @@ _VARINT_TYPES = {
     FieldDescriptor.TYPE_SINT64: "sint64",
     FieldDescriptor.TYPE_BOOL: "bool",
 }
-_I64_TYPES = (
+I64_TYPES = (
     FieldDescriptor.TYPE_DOUBLE,
     FieldDescriptor.TYPE_FIXED64,
     FieldDescriptor.TYPE_SFIXED64,
 )
-_I32_TYPES = (
+I32_TYPES = (
     FieldDescriptor.TYPE_FLOAT,
     FieldDescriptor.TYPE_FIXED32,
     FieldDescriptor.TYPE_SFIXED32,
@@ -74,7 +82,7 @@ class Field:
 
     @property
     def wire_type(self) -> int:
-        return {"varint": _VARINT, "i64": _I64, "i32": _I32}.get(self.kind, _LEN)
+        return {"varint": VARINT, "i64": I64, "i32": I32}.get(self.kind, LEN)
 
 
 @dataclass(slots=True)
@@ -132,12 +140,12 @@ def _field(fd: FieldDescriptor, oneofs: dict[str, int]) -> Field:
         else:
             base.kind = "message"
             base.message = table(sub)
-    elif fd.type in _VARINT_TYPES:
+    elif fd.type in VARINT_TYPES:
         base.kind = "varint"
-        base.vtype = _VARINT_TYPES[fd.type]
-    elif fd.type in _I64_TYPES:
+        base.vtype = VARINT_TYPES[fd.type]
+    elif fd.type in I64_TYPES:
         base.kind = "i64"
-    elif fd.type in _I32_TYPES:
+    elif fd.type in I32_TYPES:
         base.kind = "i32"
     return base
 
@@ -330,7 +338,6 @@ def _map_bytes(f: Field, container: Any) -> bytes | None:
     """Every entry of a parsed map, key and value always written, keys in C++ order."""
     key_f, value_f = f.map_key, f.map_value
     assert key_f is not None and value_f is not None
-    header = encode_varint(f.number << 3 | _LEN)
     parts: list[bytes] = []
     # Strings sort by code point, which is their UTF-8 byte order; numbers by value.
     for key in sorted(container):
@@ -338,15 +345,13 @@ def _map_bytes(f: Field, container: Any) -> bytes | None:
         value = container[key]
         if value_f.kind == "message":
             data = value.SerializeToString(deterministic=True)
-            value_bytes: bytes | None = (
-                encode_varint(2 << 3 | _LEN) + encode_varint(len(data)) + data
-            )
+            value_bytes: bytes | None = encode_len_header(2, len(data)) + data
         else:
             value_bytes = _scalar(value_f, 2, value)
         if key_bytes is None or value_bytes is None:
             return None
         entry = key_bytes + value_bytes
-        parts.append(header + encode_varint(len(entry)) + entry)
+        parts.append(encode_len_header(f.number, len(entry)) + entry)
     return b"".join(parts)
 
 
@@ -354,7 +359,7 @@ def _scalar(f: Field, number: int, value: Any) -> bytes | None:
     """One string or integer map key/value as a field; None for the kinds left to the walk."""
     if f.kind == "len":
         data = value.encode("utf-8") if isinstance(value, str) else bytes(value)
-        return encode_varint(number << 3 | _LEN) + encode_varint(len(data)) + data
+        return encode_len_header(number, len(data)) + data
     if f.kind != "varint":
         return None  # float, double and fixed-width keys or values: rare, the walk writes them
     if f.vtype in ("sint32", "sint64"):
@@ -362,4 +367,4 @@ def _scalar(f: Field, number: int, value: Any) -> bytes | None:
         raw = ((value << 1) ^ (value >> (bits - 1))) & ((1 << bits) - 1)
     else:
         raw = int(value) & _M64  # negative int32/int64 as their 10-byte two's complement
-    return encode_varint(number << 3 | _VARINT) + encode_varint(raw)
+    return encode_key(number, VARINT) + encode_varint(raw)

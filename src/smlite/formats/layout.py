@@ -147,10 +147,6 @@ class FileLayout:
         return self.other + sum(m.bytes for m in self.meta_graphs)
 
 
-def _text(buf: wire.Buffer, start: int, end: int) -> str:
-    return bytes(buf[start:end]).decode("utf-8", "surrogateescape")
-
-
 def _tensor_header(buf: wire.Buffer, start: int, end: int) -> tuple[int, tuple[int, ...] | None]:
     """Dtype and shape of a TensorProto, reading neither its content nor its values."""
     dtype = 0
@@ -182,7 +178,7 @@ def _const_tensor(buf: wire.Buffer, start: int, end: int) -> tuple[int, tuple[in
         value: tuple[int, int] | None = None
         for g in wire.iter_fields(buf, f.start, f.end):
             if g.number == 1 and g.wire_type == wire.LEN:
-                key = _text(buf, g.start, g.end)
+                key = wire.read_string(buf, g.start, g.end)
             elif g.number == 2 and g.wire_type == wire.LEN:
                 value = (g.start, g.end)
         if key == "value" and value is not None:
@@ -260,7 +256,7 @@ def _function(buf: wire.Buffer, f: wire.Field, consts: _Consts) -> FunctionSpan:
         if g.number == 1 and g.wire_type == wire.LEN:
             for h in wire.iter_fields(buf, g.start, g.end):
                 if h.number == 1 and h.wire_type == wire.LEN:
-                    name = _text(buf, h.start, h.end)
+                    name = wire.read_string(buf, h.start, h.end)
     count = const_bytes = 0
     for g in wire.iter_fields(buf, f.start, f.end):
         if g.number == 3 and g.wire_type == wire.LEN:

@@ -19,13 +19,18 @@ from typing import NamedTuple, Union
 VARINT, I64, LEN, SGROUP, EGROUP, I32 = 0, 1, 2, 3, 4, 5
 
 __all__ = [
+    "I32",
+    "I64",
+    "LEN",
+    "VARINT",
     "Buffer",
     "Field",
-    "LEN",
     "Occurrence",
-    "VARINT",
     "WireError",
+    "encode_key",
+    "encode_len_header",
     "encode_varint",
+    "read_string",
     "iter_fields",
     "occurrences",
     "read_varint",
@@ -67,6 +72,16 @@ def encode_varint(value: int) -> bytes:
     return bytes(out)
 
 
+def encode_key(number: int, wire_type: int) -> bytes:
+    """The key of field ``number`` with ``wire_type``, minimally encoded."""
+    return encode_varint(number << 3 | wire_type)
+
+
+def encode_len_header(number: int, length: int) -> bytes:
+    """Key and length of a length-delimited field ``number`` whose payload is ``length`` bytes."""
+    return encode_key(number, LEN) + encode_varint(length)
+
+
 def read_varint(buf: Buffer, pos: int, end: int, max_bits: int = 70) -> tuple[int, int]:
     """Decode a base-128 varint at ``pos``; return ``(value, next_pos)``.
 
@@ -88,6 +103,11 @@ def read_varint(buf: Buffer, pos: int, end: int, max_bits: int = 70) -> tuple[in
         shift += 7
         if shift >= max_bits:
             raise WireError(f"varint longer than {-(-max_bits // 7)} bytes", pos)
+
+
+def read_string(buf: Buffer, start: int, end: int) -> str:
+    """The string field ``buf[start:end]``; bytes that are not UTF-8 kept as surrogates."""
+    return bytes(buf[start:end]).decode("utf-8", "surrogateescape")
 
 
 def iter_fields(buf: Buffer, start: int = 0, end: int | None = None) -> Iterator[Field]:

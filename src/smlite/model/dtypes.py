@@ -24,7 +24,8 @@ REF_OFFSET = 100
 # (tensor.proto): bfloat16 and half as uint16 bit patterns in ``half_val``,
 # the 8- and 4-bit floats as bytes in ``float8_val``, complex numbers as
 # (real, imaginary) pairs.
-_TABLE: dict[int, tuple[str, str, str | None, int | None, str | None]] = {
+_Entry = tuple[str, str, str | None, int | None, str | None]
+_TABLE: dict[int, _Entry] = {
     0: ("DT_INVALID", "invalid", None, None, None),
     1: ("DT_FLOAT", "float32", "float32", 4, "float_val"),
     2: ("DT_DOUBLE", "float64", "float64", 8, "double_val"),
@@ -91,13 +92,18 @@ class DType:
         return DType(self.value - REF_OFFSET) if self.is_ref else self
 
     @property
+    def _entry(self) -> _Entry | None:
+        """This type's row of the table (a ref type's is its base type's)."""
+        return _TABLE.get(self.base.value)
+
+    @property
     def known(self) -> bool:
-        return self.base.value in _TABLE
+        return self._entry is not None
 
     @property
     def enum_name(self) -> str:
         """The proto enum name, e.g. ``DT_FLOAT`` (``DT_FLOAT_REF`` for refs)."""
-        entry = _TABLE.get(self.base.value)
+        entry = self._entry
         if entry is None:
             return f"DT_UNKNOWN_{self.value}"
         return entry[0] + ("_REF" if self.is_ref else "")
@@ -105,7 +111,7 @@ class DType:
     @property
     def name(self) -> str:
         """TensorFlow's name, e.g. ``float32`` (``float32_ref`` for refs)."""
-        entry = _TABLE.get(self.base.value)
+        entry = self._entry
         if entry is None:
             return f"unknown_{self.value}"
         return entry[1] + ("_ref" if self.is_ref else "")
@@ -113,19 +119,19 @@ class DType:
     @property
     def itemsize(self) -> int | None:
         """Bytes per element in a dense buffer, or None (strings, sub-byte, handles)."""
-        entry = _TABLE.get(self.base.value)
+        entry = self._entry
         return entry[3] if entry else None
 
     @property
     def value_field(self) -> str | None:
         """The ``TensorProto`` field holding values of this type one by one (``float_val``)."""
-        entry = _TABLE.get(self.base.value)
+        entry = self._entry
         return entry[4] if entry else None
 
     @property
     def numpy(self) -> np.dtype | None:
         """The numpy dtype for values of this type, or None for handles."""
-        entry = _TABLE.get(self.base.value)
+        entry = self._entry
         if entry is None or entry[2] is None:
             return None
         import numpy as np

@@ -18,8 +18,6 @@ from smlite.formats.storage import AnyPath
 from smlite.model.tensors import TensorInfo
 
 if TYPE_CHECKING:
-    from types import TracebackType
-
     from smlite.formats.graph_index import GraphIndex, Node
     from smlite.model.keras import KerasModel
     from smlite.model.object_graph import ObjectGraph
@@ -298,13 +296,15 @@ class MetaGraph:
         called as an op or through the ``f`` attribute of (Stateful)PartitionedCall;
         function names themselves are not ops.
         """
+        from smlite.formats.graph_index import op_calls
+
         index = self.graph_index
         functions = index.functions
         used: set[str] = set()
         pending: list[str] = []
 
         def visit(nodes: Sequence[Node]) -> None:
-            ops, calls = _op_calls(nodes)
+            ops, calls = op_calls(nodes)
             for op in (*ops, *calls):
                 if op not in used and op in functions:
                     pending.append(op)
@@ -318,10 +318,12 @@ class MetaGraph:
     @cached_property
     def all_ops(self) -> frozenset[str]:
         """Every op type in the graph and in every library function, reachable or not."""
+        from smlite.formats.graph_index import op_calls
+
         index = self.graph_index
-        ops = set(_op_calls(index.nodes)[0])
+        ops = set(op_calls(index.nodes)[0])
         for fn in index.functions.values():
-            ops.update(_op_calls(fn.nodes)[0])
+            ops.update(op_calls(fn.nodes)[0])
         return frozenset(ops - set(index.functions))
 
     @property
@@ -334,17 +336,6 @@ class MetaGraph:
 
     def __repr__(self) -> str:
         return f"MetaGraph(tags={sorted(self.tag_set)}, signatures={len(self.signatures)})"
-
-
-def _op_calls(nodes: Sequence[Node]) -> tuple[set[str], set[str]]:
-    """Op types and call-op ``f`` functions, without building nodes when they are not built."""
-    from smlite.formats.graph_index import CALL_OPS, NodeList
-
-    if isinstance(nodes, NodeList):
-        return nodes.op_calls()
-    ops = {node.op for node in nodes}
-    calls = {node.attr_function("f") or "" for node in nodes if node.op in CALL_OPS}
-    return ops, calls
 
 
 class SavedModel:
@@ -388,12 +379,7 @@ class SavedModel:
     def __enter__(self) -> SavedModel:
         return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.close()
 
     # -- files -----------------------------------------------------------------

@@ -20,16 +20,28 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
-from pathlib import Path
 
 from smlite.errors import CorruptFileError, SmliteError
 from smlite.formats import layout as layout_format
 from smlite.formats import storage, wire
-from smlite.formats.storage import AnyPath, RemotePath
-from smlite.model.dtypes import DType
+from smlite.formats.storage import RemotePath
+from smlite.model.disk import FileSize, model_files
+from smlite.model.dtypes import DType, dtype
 from smlite.model.rules import Finding, Where, rule
 from smlite.model.saved_model import SavedModel
+from smlite.model.size_views import (
+    PROTOBUF_LIMIT,
+    ConstTensor,
+    FunctionSize,
+    MetaGraphSize,
+    SizePart,
+    SizeReport,
+    TracedFunction,
+    VariableEntry,
+    VariableGroup,
+    VariablesSize,
+)
+from smlite.model.units import format_bytes
 
 __all__ = [
     "PROTOBUF_LIMIT",
@@ -50,13 +62,11 @@ __all__ = [
     "size_report",
 ]
 
-#: Protobuf refuses to parse or serialize a message of 2 GiB or more.
-PROTOBUF_LIMIT = 2**31
 #: Above this a SavedModel is close enough to the limit to warn (1.5 GiB).
 WARNING_SIZE = 3 * 2**29
 
 # DataTypes whose constants are not weights (strings, handles).
-_NON_WEIGHT_DTYPES = frozenset({7, 20, 21})
+_NON_WEIGHT_DTYPES = frozenset(dtype(name) for name in ("string", "resource", "variant"))
 # __inference_<python name>_<uid>: the traces TensorFlow makes of one Python function.
 _TRACE_NAME = re.compile(r"^__inference_(.+?)(?:_\d+)+$", re.DOTALL)
 
@@ -65,20 +75,6 @@ def python_function_name(function: str) -> str | None:
     """``__inference_call_123`` -> ``call``; None for a name that is not a trace's."""
     m = _TRACE_NAME.match(function)
     return m.group(1) if m else None
-
-
-@dataclass(frozen=True, slots=True)
-class SizePart:
-    """A named part of a file; ``children`` (when any) add up to ``bytes`` exactly."""
-
-    name: str
-    #: What the part is, for machines: ``meta_graph``, ``graph_nodes``, ``function``, ...
-    kind: str
-    bytes: int
-    children: tuple[SizePart, ...] = ()
-
-    def __repr__(self) -> str:
-        return f"SizePart({self.name!r}, {self.bytes}, children={len(self.children)})"
 
 
 def _part(name: str, kind: str, children: Iterable[SizePart]) -> SizePart:
@@ -95,139 +91,6 @@ def _capped(parts: Sequence[SizePart], top: int, noun: str) -> list[SizePart]:
     rest = ranked[top:]
     more = SizePart(f"{len(rest)} more {noun}", "more", sum(p.bytes for p in rest))
     return [*ranked[:top], more]
-
-
-@dataclass(frozen=True, slots=True)
-class ConstTensor:
-    """A tensor folded into the graph as a constant node."""
-
-    #: The library function holding it; None for a node of the graph itself.
-    function: str | None
-    node: str
-    dtype: DType
-    #: None for an unknown rank.
-    shape: tuple[int, ...] | None
-    #: Bytes of the node in ``saved_model.pb``.
-    bytes: int
-
-    @property
-    def path(self) -> str:
-        """``function[f]/node[n]`` or ``node[n]``."""
-        node = f"node[{self.node}]"
-        return node if self.function is None else f"function[{self.function}]/{node}"
-
-
-@dataclass(frozen=True, slots=True)
-class FunctionSize:
-    name: str
-    bytes: int
-    nodes: int
-    const_bytes: int
-    #: The Python function it is a trace of, and how many traces of it the library holds.
-    python_name: str | None
-    variants: int
-
-
-@dataclass(frozen=True, slots=True)
-class TracedFunction:
-    """A Python function traced into several library functions."""
-
-    python_name: str
-    variants: int
-    bytes: int
-
-
-@dataclass(frozen=True, slots=True)
-class MetaGraphSize:
-    index: int
-    tags: tuple[str, ...]
-    bytes: int
-    graph_bytes: int
-    nodes: int
-    function_count: int
-    #: The largest functions, largest first.
-    functions: tuple[FunctionSize, ...]
-    #: Python functions with more than one trace, by bytes.
-    traced: tuple[TracedFunction, ...]
-    const_count: int
-    const_bytes: int
-    #: Constants other than strings and handles: weights folded into the graph.
-    weight_const_bytes: int
-    largest_consts: tuple[ConstTensor, ...]
-    part: SizePart
-
-
-@dataclass(frozen=True, slots=True)
-class FileSize:
-    """A file of the model directory: its path relative to it, size and role."""
-
-    path: str
-    bytes: int
-    #: ``saved_model``, ``variables``, ``asset``, ``assets_extra``, ``debug_info``,
-    #: ``fingerprint`` or ``other``.
-    kind: str
-
-
-@dataclass(frozen=True, slots=True)
-class VariableEntry:
-    name: str
-    dtype: DType
-    shape: tuple[int, ...]
-    bytes: int
-
-
-@dataclass(frozen=True, slots=True)
-class VariableGroup:
-    """Variables sharing an object-path prefix (a layer)."""
-
-    prefix: str
-    count: int
-    bytes: int
-    largest: tuple[VariableEntry, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class VariablesSize:
-    count: int
-    bytes: int
-    #: The largest groups; ``more_groups`` more are left out.
-    groups: tuple[VariableGroup, ...]
-    more_groups: int
-    largest: tuple[VariableEntry, ...]
-    #: Why the variables could not be read, or None.
-    error: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class SizeReport:
-    """Sizes of one SavedModel.  ``tree`` attributes ``encoded_bytes`` exactly."""
-
-    model_dir: AnyPath
-    file: AnyPath
-    #: ``pb``, or ``pbtxt`` whose binary encoding (what protobuf's limit is about) is attributed.
-    format: str
-    file_bytes: int
-    encoded_bytes: int
-    tree: SizePart
-    meta_graphs: tuple[MetaGraphSize, ...]
-    files: tuple[FileSize, ...]
-    variables: VariablesSize
-    top: int
-
-    @property
-    def headroom(self) -> int:
-        """Bytes left before protobuf's 2 GiB limit (negative past it)."""
-        return PROTOBUF_LIMIT - self.encoded_bytes
-
-    @property
-    def directory_bytes(self) -> int:
-        return sum(f.bytes for f in self.files)
-
-    def __repr__(self) -> str:
-        return (
-            f"SizeReport({str(self.model_dir)!r}, saved_model={self.encoded_bytes}, "
-            f"meta_graphs={len(self.meta_graphs)}, files={len(self.files)})"
-        )
 
 
 # -- saved_model.pb ------------------------------------------------------------------------
@@ -302,7 +165,7 @@ def _meta_graph(sm: SavedModel, raw: layout_format.MetaGraphLayout, top: int) ->
     )
     functions, traced = _functions(graph, top) if graph is not None else ([], [])
     weights = sum(
-        n for d, n in raw.const_bytes_by_dtype.items() if d % 100 not in _NON_WEIGHT_DTYPES
+        n for d, n in raw.const_bytes_by_dtype.items() if DType(d).base not in _NON_WEIGHT_DTYPES
     )
     consts = tuple(
         ConstTensor(c.function, c.node, DType(c.dtype), c.shape, c.bytes)
@@ -350,41 +213,6 @@ def _layout(sm: SavedModel, top: int) -> tuple[layout_format.FileLayout, int]:
 
 
 # -- the rest of the directory ---------------------------------------------------------------
-
-
-def _file_kind(rel: str, saved_model_name: str) -> str:
-    if rel == saved_model_name:
-        return "saved_model"
-    first = rel.split("/", 1)[0]
-    return {
-        "variables": "variables",
-        "assets": "asset",
-        "assets.extra": "assets_extra",
-        "fingerprint.pb": "fingerprint",
-    }.get(first, "debug_info" if rel == "debug/saved_model_debug_info.pb" else "other")
-
-
-def _files(model_dir: AnyPath, saved_model_name: str) -> tuple[FileSize, ...]:
-    """Every file under the model directory (symlinks not followed), by path."""
-    if isinstance(model_dir, RemotePath):  # one listing per folder, sizes included
-        return tuple(
-            FileSize(rel, storage.entry_size(e), _file_kind(rel, saved_model_name))
-            for e in storage.walk(model_dir)
-            if e.kind == "file"
-            for rel in (storage.relative(e.path, model_dir),)
-        )
-    found: list[FileSize] = []
-    for root, dirs, names in os.walk(model_dir):
-        dirs.sort()
-        for name in sorted(names):
-            full = Path(root, name)
-            try:
-                size = full.lstat().st_size
-            except OSError:
-                continue
-            rel = full.relative_to(model_dir).as_posix()
-            found.append(FileSize(rel, size, _file_kind(rel, saved_model_name)))
-    return tuple(found)
 
 
 def layer_of(name: str) -> str:
@@ -451,7 +279,7 @@ def size_report(sm: SavedModel, *, top: int = 10) -> SizeReport:
         layout.size,
         tree,
         metas,
-        _files(sm.path, sm.file.name),
+        model_files(sm.path, sm.file.name),
         _variables(sm, top),
         top,
     )
@@ -464,11 +292,8 @@ CONSTANTS_NOTE_MIN = 2**20
 
 
 def _amount(n: int) -> str:
-    """``1.5 GiB (1610612736 bytes)``: the rounded size and the exact one."""
-    for unit, scale in (("GiB", 2**30), ("MiB", 2**20), ("KiB", 2**10)):
-        if n >= scale:
-            return f"{n / scale:.2f} {unit} ({n} bytes)"
-    return f"{n} bytes"
+    """``1.50 GiB (1610612736 bytes)``: the rounded size and the exact one."""
+    return format_bytes(n, exact=True, digits=2)
 
 
 def _sentence(text: str) -> str:

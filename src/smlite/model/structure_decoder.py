@@ -3,8 +3,8 @@
 This is TensorFlow's ``nested_structure_coder.decode_proto`` without
 TensorFlow: Python values become :mod:`smlite.model.structure` objects,
 TypeSpecs are rebuilt the way their constructors would rebuild them
-(:mod:`smlite.model.type_specs`), constants become numpy arrays
-(:mod:`smlite.model.tensor_proto`).
+(:mod:`smlite.model.type_specs`, built by :mod:`smlite.model.type_spec_builders`),
+constants become numpy arrays (:mod:`smlite.model.tensor_proto`).
 
 Wire layout (``tensorflow/core/protobuf/struct.proto``)::
 
@@ -33,12 +33,10 @@ was found and where.  ``decode_structure(..., strict=True)`` raises a located
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import replace
 
 from smlite import pb
 from smlite.errors import SmliteError
-from smlite.model import dtypes
 from smlite.model.dtypes import DType
 from smlite.model.structure import (
     MAX_DEPTH,
@@ -49,58 +47,29 @@ from smlite.model.structure import (
     Structure,
     TensorValue,
     UnknownValue,
-    type_name,
 )
 from smlite.model.tensor_proto import tensor_proto_array
 from smlite.model.tensors import TensorInfo, TensorShape
+from smlite.model.type_spec_builders import BadState, class_name, rebuild
 from smlite.model.type_specs import (
     BoundedTensorSpec,
-    DatasetSpec,
     ExtensionTypeSpec,
-    IndexedSlicesSpec,
-    IteratorSpec,
-    OptionalSpec,
-    PerReplicaSpec,
-    RaggedTensorSpec,
     RegisteredTypeSpec,
-    RowPartitionSpec,
-    SparseTensorSpec,
     SpecSource,
-    TensorArraySpec,
     TensorSpec,
     TypeSpec,
     UnknownTypeSpec,
-    VariableSpec,
 )
 
 __all__ = ["composite_value_spec", "decode_structure", "decode_type_spec"]
 
-_FLOAT32 = dtypes.dtype("float32")
-_INT64 = dtypes.dtype("int64")
-
 _TSC = pb.TypeSpecProto
-_CLASS_NAMES: dict[int, str] = {
-    _TSC.SPARSE_TENSOR_SPEC: "SparseTensorSpec",
-    _TSC.INDEXED_SLICES_SPEC: "IndexedSlicesSpec",
-    _TSC.RAGGED_TENSOR_SPEC: "RaggedTensorSpec",
-    _TSC.TENSOR_ARRAY_SPEC: "TensorArraySpec",
-    _TSC.DATA_DATASET_SPEC: "DatasetSpec",
-    _TSC.DATA_ITERATOR_SPEC: "IteratorSpec",
-    _TSC.OPTIONAL_SPEC: "OptionalSpec",
-    _TSC.PER_REPLICA_SPEC: "PerReplicaSpec",
-    _TSC.VARIABLE_SPEC: "VariableSpec",
-    _TSC.ROW_PARTITION_SPEC: "RowPartitionSpec",
-}
 
 # Field names TensorFlow's extension types keep out of their repr
 # (extension_type_field.RESERVED_FIELD_NAMES, and any "_tf_extension_type*").
 _RESERVED_EXTENSION_FIELDS = frozenset(
     {"self", "Spec", "_type_spec", "_shape_invariant_to_type_spec", "_consumers"}
 )
-
-
-class _BadState(Exception):
-    """A TypeSpec state that TensorFlow's constructor would reject."""
 
 
 class _Decoder:
@@ -194,20 +163,19 @@ class _Decoder:
             return self._bad_spec(source, name, path, "its state is not (name, value) pairs")
         if cls == _TSC.REGISTERED_TYPE_SPEC:
             return RegisteredTypeSpec(name, state, source=source)
-        builder = _BUILDERS.get(cls)
-        if builder is None:
-            enum = _TSC.TypeSpecClass
-            known = cls in enum.values()
+        try:
+            spec = rebuild(cls, state)
+        except BadState as e:
+            return self._bad_spec(source, name or class_name(cls), path, str(e))
+        if spec is None:
+            known = pb.enum_name(_TSC.TypeSpecClass, cls)
             reason = (
-                f"TypeSpec class {enum.Name(cls)} cannot be rebuilt"
+                f"TypeSpec class {known} cannot be rebuilt"
                 if known
                 else f"unknown TypeSpec class {cls} (written by a newer TensorFlow?)"
             )
             return self._bad_spec(source, name, path, reason)
-        try:
-            return replace(builder(_as_args(state)), source=source)
-        except _BadState as e:
-            return self._bad_spec(source, name or _CLASS_NAMES.get(cls, ""), path, str(e))
+        return replace(spec, source=source)
 
     def _bad_spec(self, source: SpecSource, name: str, path: str, reason: str) -> UnknownTypeSpec:
         location = self.where + path
@@ -251,188 +219,6 @@ def _pairs(state: Structure) -> list[tuple[str, Structure]] | None:
             return None
         pairs.append((item[0], item[1]))
     return pairs
-
-
-def _as_args(state: Structure) -> tuple[Structure, ...]:
-    # TypeSpec._deserialize calls cls(*state): the state must be a tuple (or list).
-    if isinstance(state, tuple):
-        return state
-    if isinstance(state, (ListValue, NamedTupleValue)):
-        return tuple(state)
-    if isinstance(state, UnknownValue):
-        raise _BadState(f"its state could not be decoded: {state.reason}")
-    raise _BadState(f"its state should be a tuple, found {type_name(state)}")
-
-
-def _arg(args: tuple[Structure, ...], i: int, default: Structure) -> Structure:
-    return args[i] if i < len(args) else default
-
-
-def _check_count(args: tuple[Structure, ...], low: int, high: int) -> None:
-    if not low <= len(args) <= high:
-        expected = str(low) if low == high else f"{low} to {high}"
-        raise _BadState(f"its state has {len(args)} items, expected {expected}")
-
-
-def _shape(value: Structure) -> TensorShape:
-    """tensor_shape.as_shape: a TensorShape, None (unknown rank) or a sequence of dims."""
-    if isinstance(value, TensorShape):
-        return value
-    if value is None:
-        return TensorShape(None)
-    if isinstance(value, (tuple, ListValue)):
-        dims: list[int] = []
-        for d in value:
-            if d is None:
-                dims.append(-1)
-            elif isinstance(d, int) and not isinstance(d, bool) and d >= 0:
-                dims.append(d)
-            else:
-                raise _BadState(f"a shape dimension is {_brief(d)}")
-        return TensorShape(tuple(dims))
-    raise _BadState(f"a shape is {type_name(value)}")
-
-
-def _brief(value: Structure) -> str:
-    """A value named in a message: Python's repr of a scalar, the type name of anything else."""
-    if value is None or isinstance(value, (bool, int, float, str)):
-        return repr(value)
-    return type_name(value)
-
-
-def _dtype(value: Structure) -> DType:
-    if isinstance(value, DType):
-        return value
-    raise _BadState(f"a dtype is {type_name(value)}")
-
-
-def _int(value: Structure) -> int:
-    if isinstance(value, int) and not isinstance(value, bool):
-        return value
-    raise _BadState(f"an integer is {type_name(value)}")
-
-
-def _build_sparse(args: tuple[Structure, ...]) -> TypeSpec:
-    _check_count(args, 0, 2)
-    return SparseTensorSpec(_shape(_arg(args, 0, None)), _dtype(_arg(args, 1, _FLOAT32)))
-
-
-def _build_indexed_slices(args: tuple[Structure, ...]) -> TypeSpec:
-    _check_count(args, 0, 5)
-    dense = _arg(args, 3, None)
-    indices_shape = _shape(_arg(args, 4, None))
-    # IndexedSlicesSpec: indices_shape.with_rank(1); an unknown rank becomes [None].
-    if indices_shape.dims is None:
-        indices_shape = TensorShape((-1,))
-    elif len(indices_shape.dims) != 1:
-        raise _BadState(f"indices_shape {indices_shape!r} is not of rank 1")
-    return IndexedSlicesSpec(
-        _shape(_arg(args, 0, None)),
-        _dtype(_arg(args, 1, _FLOAT32)),
-        _dtype(_arg(args, 2, _INT64)),
-        None if dense is None else _dtype(dense),
-        indices_shape,
-    )
-
-
-def _build_ragged(args: tuple[Structure, ...]) -> TypeSpec:
-    _check_count(args, 0, 5)
-    shape = _shape(_arg(args, 0, None))
-    flat_values_spec = _arg(args, 4, None)
-    dtype_arg = _arg(args, 1, _FLOAT32)
-    if dtype_arg is None:
-        dtype_arg = getattr(flat_values_spec, "dtype", None)
-    dtype = _dtype(dtype_arg)
-    rank = shape.rank
-    ragged = _arg(args, 2, None)
-    if ragged is None:
-        if rank is None:
-            raise _BadState("neither ragged_rank nor the rank of the shape is known")
-        ragged = rank - 1
-    ragged_rank = _int(ragged)
-    if rank is not None and ragged_rank >= rank:
-        raise _BadState(f"ragged_rank ({ragged_rank}) is not less than the rank ({rank})")
-    return RaggedTensorSpec(
-        shape, dtype, ragged_rank, _dtype(_arg(args, 3, _INT64)), flat_values_spec
-    )
-
-
-def _build_tensor_array(args: tuple[Structure, ...]) -> TypeSpec:
-    _check_count(args, 0, 4)
-    return TensorArraySpec(
-        _shape(_arg(args, 0, None)),
-        _dtype(_arg(args, 1, _FLOAT32)),
-        _arg(args, 2, False),
-        _arg(args, 3, True),
-    )
-
-
-def _build_dataset(args: tuple[Structure, ...]) -> TypeSpec:
-    _check_count(args, 1, 2)
-    return DatasetSpec(args[0], _shape(_arg(args, 1, ())))
-
-
-def _build_iterator(args: tuple[Structure, ...]) -> TypeSpec:
-    _check_count(args, 1, 1)
-    return IteratorSpec(args[0])
-
-
-def _build_optional(args: tuple[Structure, ...]) -> TypeSpec:
-    _check_count(args, 1, 1)
-    return OptionalSpec(args[0])
-
-
-def _build_per_replica(args: tuple[Structure, ...]) -> TypeSpec:
-    return PerReplicaSpec(tuple(args))
-
-
-def _build_variable(args: tuple[Structure, ...]) -> TypeSpec:
-    _check_count(args, 1, 4)
-    return VariableSpec(
-        _shape(args[0]), _dtype(_arg(args, 1, _FLOAT32)), _arg(args, 2, True), _arg(args, 3, None)
-    )
-
-
-def _dim_of_partition(value: Structure) -> int | None:
-    # RowPartitionSpec stores each dimension as a rank-1 TensorShape.
-    if value is None:
-        return None
-    if isinstance(value, int) and not isinstance(value, bool):
-        return value
-    shape = _shape(value)
-    if shape.dims is None or len(shape.dims) != 1:
-        raise _BadState(f"a row-partition dimension is {shape!r}")
-    return shape.dims[0]
-
-
-def _build_row_partition(args: tuple[Structure, ...]) -> TypeSpec:
-    _check_count(args, 0, 4)
-    nrows = _dim_of_partition(_arg(args, 0, None))
-    nvals = _dim_of_partition(_arg(args, 1, None))
-    ncols = _dim_of_partition(_arg(args, 2, None))
-    dtype = _dtype(_arg(args, 3, _INT64))
-    # The constructor infers what the other dimensions imply.
-    if (nrows == 0 or ncols == 0) and nvals is None:
-        nvals = 0
-    if ncols is not None and nvals is not None and nrows is None and ncols != 0:
-        nrows = nvals // ncols
-    if ncols is not None and nrows is not None and nvals is None:
-        nvals = ncols * nrows
-    return RowPartitionSpec(nrows, nvals, ncols, dtype)
-
-
-_BUILDERS: dict[int, Callable[[tuple[Structure, ...]], TypeSpec]] = {
-    _TSC.SPARSE_TENSOR_SPEC: _build_sparse,
-    _TSC.INDEXED_SLICES_SPEC: _build_indexed_slices,
-    _TSC.RAGGED_TENSOR_SPEC: _build_ragged,
-    _TSC.TENSOR_ARRAY_SPEC: _build_tensor_array,
-    _TSC.DATA_DATASET_SPEC: _build_dataset,
-    _TSC.DATA_ITERATOR_SPEC: _build_iterator,
-    _TSC.OPTIONAL_SPEC: _build_optional,
-    _TSC.PER_REPLICA_SPEC: _build_per_replica,
-    _TSC.VARIABLE_SPEC: _build_variable,
-    _TSC.ROW_PARTITION_SPEC: _build_row_partition,
-}
 
 
 def decode_structure(

@@ -137,11 +137,11 @@ class TensorInfo:
             return "SparseTensor"
         if self.encoding == "composite_tensor":
             spec = self.proto.composite_tensor.type_spec
-            name = spec.type_spec_class_name
-            if not name:
-                enum = spec.DESCRIPTOR.fields_by_name["type_spec_class"].enum_type
-                value = enum.values_by_number.get(spec.type_spec_class) if enum else None
-                name = value.name if value is not None else "Composite"
+            name = (
+                spec.type_spec_class_name
+                or pb.enum_name(pb.TypeSpecProto.TypeSpecClass, spec.type_spec_class)
+                or "Composite"
+            )
             return name.removesuffix("Spec") if name.endswith("Spec") else name
         return "Tensor"
 

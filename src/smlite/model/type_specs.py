@@ -63,10 +63,8 @@ class SpecSource:
     @property
     def class_enum_name(self) -> str:
         """``RAGGED_TENSOR_SPEC``; ``UNKNOWN_<n>`` for a class this schema does not know."""
-        enum = pb.TypeSpecProto.TypeSpecClass
-        if self.type_spec_class in enum.values():
-            return enum.Name(self.type_spec_class)
-        return f"UNKNOWN_{self.type_spec_class}"
+        known = pb.enum_name(pb.TypeSpecProto.TypeSpecClass, self.type_spec_class)
+        return known or f"UNKNOWN_{self.type_spec_class}"
 
 
 @dataclass(frozen=True, slots=True)

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from smlite import pb
+from smlite.model.object_nodes import policy_name
 
 __all__ = [
     "ObjectInfo",
@@ -37,8 +38,6 @@ __all__ = [
 ]
 
 VARIABLE_VALUE = "VARIABLE_VALUE"
-_SYNCHRONIZATION = {0: "auto", 1: "none", 2: "on_write", 3: "on_read"}
-_AGGREGATION = {0: "none", 1: "sum", 2: "mean", 3: "only_first_replica"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,11 +78,16 @@ def _saved_variable_info(saved: pb.SavedObject | None) -> dict[str, Any]:
     if saved is None or saved.WhichOneof("kind") != "variable":
         return {}
     var = saved.variable
+    return {"name": var.name or None, "trainable": bool(var.trainable), **_policies(var)}
+
+
+def _policies(var: pb.SavedVariable | pb.VariableDef) -> dict[str, str | None]:
+    """Synchronization and aggregation as ``smlite variables`` spells them (``on_write``)."""
+    sync = policy_name(pb.VariableSynchronization, var.synchronization)
+    aggregation = policy_name(pb.VariableAggregation, var.aggregation)
     return {
-        "name": var.name or None,
-        "trainable": bool(var.trainable),
-        "synchronization": _SYNCHRONIZATION.get(var.synchronization),
-        "aggregation": _AGGREGATION.get(var.aggregation),
+        "synchronization": sync.lower() if sync else None,
+        "aggregation": aggregation.lower() if aggregation else None,
     }
 
 
@@ -290,7 +294,6 @@ def tf1_infos(
         infos[key] = ObjectInfo(
             name=key,
             trainable=(key in trainable) if seen_collections else None,
-            synchronization=_SYNCHRONIZATION.get(found.synchronization),
-            aggregation=_AGGREGATION.get(found.aggregation),
+            **_policies(found),
         )
     return infos

@@ -19,7 +19,7 @@ from smlite.model.dtypes import DType
 if TYPE_CHECKING:
     import numpy as np
 
-__all__ = ["check_coverage", "decode", "numpy_dtype", "numpy_dtype_of", "readable"]
+__all__ = ["decode", "numpy_dtype", "numpy_dtype_of", "read_value", "readable"]
 
 # Element types whose bytes can be viewed as-is; for these TF 2.21 stores one
 # byte per element (int4/uint4/int2/uint2/float4 included: verified).
@@ -99,7 +99,9 @@ def decode(b: Bundle, entry: Entry, tf_dtype: DType, *, verify: bool) -> np.ndar
     return out
 
 
-def check_coverage(entry: Entry, boxes: list[tuple[tuple[int, int], ...]], path: AnyPath) -> None:
+def _check_coverage(
+    entry: Entry, boxes: list[tuple[tuple[int, int], ...]], path: AnyPath
+) -> None:
     """The slices of a partitioned tensor must tile it: disjoint, covering every element."""
     total = 0
     for box in boxes:
@@ -120,6 +122,59 @@ def check_coverage(entry: Entry, boxes: list[tuple[tuple[int, int], ...]], path:
             f"{entry.num_elements} elements",
             path=path,
         )
+
+
+def read_value(b: Bundle, entry: Entry, *, verify: bool) -> np.ndarray:
+    """The value of ``entry`` (assembled from its slices when it is partitioned)."""
+    tf_dtype = DType(entry.dtype)
+    if entry.is_sliced:
+        return _assemble(b, entry, tf_dtype, verify=verify)
+    return decode(b, entry, tf_dtype, verify=verify)
+
+
+def _assemble(b: Bundle, entry: Entry, tf_dtype: DType, *, verify: bool) -> np.ndarray:
+    """A partitioned tensor from its slices, each checked against its shard and its place."""
+    import numpy as np
+
+    parts: list[tuple[tuple[tuple[int, int], ...], Entry]] = []
+    for slc in entry.slices:
+        bounds = slc.bounds(entry.shape)
+        if bounds is None:
+            raise CorruptFileError(
+                f"partitioned tensor {entry.key!r}: slice {slc} does not fit its shape "
+                f"{list(entry.shape)}",
+                path=b.index_path,
+            )
+        sub = b.slice_entry(entry, slc)
+        expected = tuple(stop - start for start, stop in bounds)
+        if sub.dtype != entry.dtype or sub.shape != expected:
+            raise CorruptFileError(
+                f"partitioned tensor {entry.key!r}: slice {slc} is stored as "
+                f"{DType(sub.dtype).name}{list(sub.shape)}, expected "
+                f"{tf_dtype.name}{list(expected)}",
+                path=b.index_path,
+            )
+        b.check_span(sub)
+        parts.append((bounds, sub))
+    _check_coverage(entry, [p[0] for p in parts], b.index_path)
+    np_dtype = numpy_dtype(b, entry, tf_dtype)
+    # Every slice was checked against the real shard sizes above, and the
+    # slices tile the tensor exactly, so this allocation is bounded by
+    # the data on disk.
+    if tf_dtype.value != bundle_format.DT_STRING:
+        stored = sum(sub.size for _, sub in parts)
+        if stored != entry.num_elements * np_dtype.itemsize:
+            raise CorruptFileError(
+                f"partitioned tensor {entry.key!r}: its slices hold {stored} bytes, "
+                f"expected {entry.num_elements * np_dtype.itemsize}",
+                path=b.index_path,
+            )
+    out = np.empty(entry.shape, dtype=np_dtype)
+    for bounds, sub in parts:
+        value = decode(b, sub, tf_dtype, verify=verify)
+        out[tuple(slice(start, stop) for start, stop in bounds)] = value
+    out.flags.writeable = False
+    return out
 
 
 def _box(box: tuple[tuple[int, int], ...]) -> str:

@@ -34,7 +34,6 @@ from smlite.model.diff import (
     Severity,
     SideInfo,
     Value,
-    ValueStats,
 )
 from smlite.model.diff.kinds import AREAS
 from smlite.model.dtypes import DType
@@ -112,15 +111,6 @@ def summary_line(d: Diff, fail_on: str) -> str:
     counts = ", ".join(f"{len(d.of(s))} {s.value}" for s in Severity)
     status = "fails" if d.failed(fail_on) else "passes"
     return f"{counts}; {status} --fail-on {fail_on}"
-
-
-def _values_text(v: ValueStats) -> str:
-    parts = [f"{v.changed:,}/{v.elements:,} elements changed"]
-    if v.max_abs_diff is not None:
-        parts.append(f"max |diff| {v.max_abs_diff:.4g}")
-    if v.relative_l2 is not None:
-        parts.append(f"relative L2 {v.relative_l2:.4g}")
-    return ", ".join(parts)
 
 
 def _change_text(change: Change) -> Text:

@@ -32,6 +32,7 @@ from smlite.model.structure import (
 from smlite.model.structure_decoder import decode_type_spec
 from smlite.model.tensors import TensorInfo
 from smlite.model.type_specs import BoundedTensorSpec, TensorSpec
+from smlite.model.units import format_dims
 from smlite.render import json_doc
 from smlite.render.escape import escape
 from smlite.render.tf_repr import tf_repr, tf_str
@@ -219,13 +220,7 @@ def functions_json(sm: SavedModel) -> list[dict[str, Any]] | None:
 def _short(value: Structure) -> str:
     """A compact spec: ``float32[?, 3]`` for a TensorSpec, TensorFlow's repr otherwise."""
     if isinstance(value, (TensorSpec, BoundedTensorSpec)):
-        dims = value.shape.dims
-        shape = (
-            "[*]"
-            if dims is None
-            else "[" + ", ".join("?" if d is None else str(d) for d in dims) + "]"
-        )
-        return f"{value.dtype.name}{shape}"
+        return f"{value.dtype.name}{format_dims(value.shape.dims, unknown_rank='[*]')}"
     if isinstance(value, tuple):
         inner = ", ".join(_short(v) for v in value)
         return f"({inner},)" if len(value) == 1 else f"({inner})"

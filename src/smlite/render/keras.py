@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from smlite.errors import SmliteError
 from smlite.model.keras import KerasLayer, KerasModel
 from smlite.model.keras_objects import LambdaFunction
+from smlite.model.units import format_dims
 from smlite.render.escape import escape, escape_text
 
 if TYPE_CHECKING:
@@ -208,12 +209,7 @@ def keras_renderables(sm: SavedModel) -> list[RenderableType]:
     out: list[RenderableType] = [head]
     if model.inputs:
         inputs = ", ".join(
-            f"{escape(i.name or '?')} {escape(i.dtype or '?')} "
-            + (
-                "<unknown>"
-                if i.shape is None
-                else "[" + ", ".join("?" if d is None else str(d) for d in i.shape) + "]"
-            )
+            f"{escape(i.name or '?')} {escape(i.dtype or '?')} {format_dims(i.shape)}"
             for i in model.inputs
         )
         out.append(Text(f"          inputs: {inputs}"))

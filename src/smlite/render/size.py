@@ -16,23 +16,23 @@ from rich.text import Text
 from rich.tree import Tree
 
 from smlite.errors import PathOrUrl
+from smlite.model.disk import FileSize
 from smlite.model.rules import Finding
 from smlite.model.size import (
     PROTOBUF_LIMIT,
     WARNING_SIZE,
     ConstTensor,
-    FileSize,
     MetaGraphSize,
     SizePart,
     SizeReport,
     VariableEntry,
 )
+from smlite.model.units import format_bytes, format_dims
 from smlite.render.escape import escape
 from smlite.render.findings import finding_json, finding_text, sorted_findings
 from smlite.render.json_doc import SMLITE_JSON_VERSION, dtype_json
-from smlite.render.summary import format_bytes
 
-__all__ = ["ranked_children", "shape_label", "size_document", "size_renderable"]
+__all__ = ["ranked_children", "size_document", "size_renderable"]
 
 # Parts that are what is left over: listed after the named ones whatever their size.
 _LAST_KINDS = ("more", "other", "framing")
@@ -46,13 +46,6 @@ def ranked_children(part: SizePart) -> list[SizePart]:
         return last, -c.bytes
 
     return sorted(part.children, key=key)
-
-
-def shape_label(shape: Sequence[int] | None) -> str:
-    """``[2, 3]``, ``[]`` for a scalar, ``<unknown>`` for an unknown rank."""
-    if shape is None:
-        return "<unknown>"
-    return "[" + ", ".join("?" if d < 0 else str(d) for d in shape) + "]"
 
 
 def _percent(n: int, total: int) -> str:
@@ -132,7 +125,7 @@ def _consts(m: MetaGraphSize) -> list[RenderableType]:
     table = _table("constant", "dtype", "shape", "bytes")
     for c in m.largest_consts:
         table.add_row(
-            Text(escape(c.path)), c.dtype.name, shape_label(c.shape), format_bytes(c.bytes)
+            Text(escape(c.path)), c.dtype.name, format_dims(c.shape), format_bytes(c.bytes)
         )
     title = (
         f"largest constants of meta graph #{m.index} ({m.const_count} constants, "
@@ -166,7 +159,7 @@ def _variables(report: SizeReport) -> list[RenderableType]:
     largest = _table("variable", "dtype", "shape", "bytes")
     for e in v.largest:
         largest.add_row(
-            Text(escape(e.name)), e.dtype.name, shape_label(e.shape), format_bytes(e.bytes)
+            Text(escape(e.name)), e.dtype.name, format_dims(e.shape), format_bytes(e.bytes)
         )
     return [
         _titled(f"variables by layer ({v.count} variables, {format_bytes(v.bytes)})", groups),

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from smlite.errors import SmliteError
+from smlite.model.disk import DirUsage, DiskUsage
 from smlite.model.saved_model import INIT_OP_SIGNATURE_KEY, MetaGraph, SavedModel, Signature
 from smlite.model.structure_decoder import composite_value_spec
 from smlite.model.tensors import TensorInfo
@@ -35,8 +36,6 @@ if TYPE_CHECKING:
     from rich.console import RenderableType
 
 __all__ = [
-    "DirUsage",
-    "DiskUsage",
     "SIGNATURE_TABLES_LIMIT",
     "GraphCounts",
     "VariablesInfo",
@@ -45,25 +44,6 @@ __all__ = [
     "summary_renderable",
     "variables_info",
 ]
-
-
-@dataclass(frozen=True, slots=True)
-class DirUsage:
-    """Files under a folder (recursively) and their total size in bytes."""
-
-    files: int
-    bytes: int
-
-
-@dataclass(frozen=True, slots=True)
-class DiskUsage:
-    """Sizes of a model directory's parts; ``None`` for a folder that is absent."""
-
-    saved_model_file: int
-    variables: DirUsage | None
-    assets: DirUsage | None
-    assets_extra: DirUsage | None
-    fingerprint: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,10 +116,7 @@ def summary_json(sm: SavedModel, disk: DiskUsage) -> dict[str, Any]:
         counts = graph_counts(mg)
         metas.append(
             {
-                "index": mg.index,
-                "tags": list(mg.tags),
-                "tensorflow_version": mg.tensorflow_version,
-                "tensorflow_git_version": mg.tensorflow_git_version,
+                **json_doc.meta_graph_json(mg),
                 "object_graph": mg.has_object_graph,
                 "graph": {
                     "nodes": counts.nodes,

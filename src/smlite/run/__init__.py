@@ -4,7 +4,7 @@ The work is split so that everything that can go wrong with the user's input
 goes wrong *before* TensorFlow is imported:
 
 1. :func:`parse_input_flags` parses ``--inputs``/``--input_exprs``/
-   ``--input_examples`` (:mod:`smlite.run.inputs`, :mod:`smlite.run.examples`)
+   ``--input_examples`` (:mod:`smlite.run.inputs` and the modules it names)
    — no file is read, nothing is evaluated;
 2. :func:`prepare` opens the model with smlite's own reader, checks the input
    keys, reads the input files and validates every value against the signature
@@ -43,13 +43,9 @@ from smlite.run.backend import (
     resolve_backend,
 )
 from smlite.run.examples import parse_input_examples
-from smlite.run.inputs import (
-    FileInput,
-    InputError,
-    load_input_file,
-    parse_input_exprs,
-    parse_inputs,
-)
+from smlite.run.input_exprs import parse_input_exprs
+from smlite.run.input_files import FileInput, load_input_file, parse_inputs
+from smlite.run.inputs import InputError
 from smlite.run.validate import (
     check_input_keys,
     check_outputs,

@@ -14,7 +14,8 @@ from __future__ import annotations
 from typing import Any
 
 from smlite import pb
-from smlite.run.inputs import InputError, parse_literal, split_assignments
+from smlite.run.input_exprs import parse_literal
+from smlite.run.inputs import InputError, refuse_repeated_keys, split_assignments
 
 __all__ = ["create_example", "parse_input_examples"]
 
@@ -89,10 +90,10 @@ def parse_input_examples(text: str) -> dict[str, list[bytes]]:
     >>> parse_input_examples('inputs=[{"x": [1.0]}]')["inputs"][0].hex()
     '0a0f0a0d0a0178120812060a040000803f'
     """
+    pairs = split_assignments(text, "--input_examples")
+    refuse_repeated_keys(pairs, "--input_examples")
     found: dict[str, list[bytes]] = {}
-    for key, expr in split_assignments(text, "--input_examples"):
-        if key in found:
-            raise InputError(f"--input_examples gives input key {key!r} more than once")
+    for key, expr in pairs:
         where = f"--input_examples {key}"
         value = parse_literal(expr, allow_numpy=False, what=f"{where}:")
         if not isinstance(value, list):

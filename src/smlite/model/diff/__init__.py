@@ -32,7 +32,7 @@ from smlite.model.diff.functions import compare_functions
 from smlite.model.diff.kinds import KINDS, ChangeKind, Severity
 from smlite.model.diff.ops import compare_ops
 from smlite.model.diff.policy import DiffPolicy
-from smlite.model.diff.recorder import Recorder, location, tags_text
+from smlite.model.diff.recorder import Recorder, location
 from smlite.model.diff.records import (
     FAIL_ON,
     Change,
@@ -50,7 +50,7 @@ from smlite.model.diff.signatures import compare_signatures
 from smlite.model.diff.variables import compare_variables
 from smlite.model.diff.verdict import model_verdict, variables_verdict
 from smlite.model.policy import Policy, find_policy
-from smlite.model.saved_model import MetaGraph, SavedModel, parse_tag_set
+from smlite.model.saved_model import MetaGraph, SavedModel, format_tag_set, parse_tag_set
 
 if TYPE_CHECKING:
     from smlite.model.scan import OpRegistry
@@ -155,19 +155,23 @@ def _compare_models(
     if tag_set is not None:
         wanted = parse_tag_set(tag_set)
         if wanted not in keys:
-            choices = sorted(tags_text(t) for t in keys)
-            raise TagSetNotFoundError(tags_text(wanted), choices, path=new.path)
+            choices = sorted(format_tag_set(t) for t in keys)
+            raise TagSetNotFoundError(format_tag_set(wanted), choices, path=new.path)
         keys = {wanted}
     for tags in sorted(keys, key=lambda t: sorted(t)):
-        path = location(("meta_graph", tags_text(tags)))
+        path = location(("meta_graph", format_tag_set(tags)))
         x, y = a.get(tags), b.get(tags)
         if y is None:
             kind = "serving-tag-set-removed" if "serve" in tags else "tag-set-removed"
-            rec.add(kind, path, f"the meta graph with tag-set {{{tags_text(tags)}}} was removed")
+            rec.add(
+                kind, path, f"the meta graph with tag-set {{{format_tag_set(tags)}}} was removed"
+            )
             continue
         if x is None:
             rec.add(
-                "tag-set-added", path, f"a meta graph with tag-set {{{tags_text(tags)}}} was added"
+                "tag-set-added",
+                path,
+                f"a meta graph with tag-set {{{format_tag_set(tags)}}} was added",
             )
             continue
         if x.tensorflow_version != y.tensorflow_version:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
 from smlite.model.diff.kinds import KINDS, Severity
 from smlite.model.diff.policy import DiffPolicy
 from smlite.model.diff.records import Change, Message, Value, ValueStats
@@ -14,11 +12,6 @@ __all__ = ["Recorder", "location"]
 def location(*parts: tuple[str, str]) -> str:
     """``meta_graph[serve]/signature[serving_default]/input[x]`` from ``(label, name)`` pairs."""
     return "/".join(f"{label}[{name}]" for label, name in parts)
-
-
-def tags_text(tags: Iterable[str]) -> str:
-    """A tag-set as locations and messages show it: its tags sorted, comma-separated."""
-    return ",".join(sorted(tags))
 
 
 class Recorder:

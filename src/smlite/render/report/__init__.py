@@ -29,12 +29,14 @@ from typing import TYPE_CHECKING, Any
 
 from smlite.errors import PathOrUrl, SmliteError, UnsupportedError
 from smlite.model.calls import call_graph
+from smlite.model.disk import DiskUsage
 from smlite.model.rules import Finding, Severity
 from smlite.model.size import SizeReport, layer_of
+from smlite.model.units import format_bytes, format_dims
 from smlite.render.findings import finding_json, sorted_findings
 from smlite.render.functions import functions_json
 from smlite.render.report.treemap import directory_tree, layout_treemap
-from smlite.render.summary import DiskUsage, format_bytes, summary_json
+from smlite.render.summary import summary_json
 from smlite.render.variables import trainable_text
 
 if TYPE_CHECKING:
@@ -113,15 +115,8 @@ def _environment() -> Any:
         ) from e
     env = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined)
     env.filters["bytes"] = format_bytes
-    env.filters["shape"] = _shape
+    env.filters["shape"] = format_dims
     return env
-
-
-def _shape(dims: Sequence[int | None] | None) -> str:
-    """``[?, 3]``; ``<unknown>`` for an unknown rank."""
-    if dims is None:
-        return "<unknown>"
-    return "[" + ", ".join("?" if d is None or d < 0 else str(d) for d in dims) + "]"
 
 
 def _flags(findings: Sequence[Finding]) -> dict[tuple[int | None, str | None], list[Finding]]:
