@@ -13,7 +13,9 @@ It generates once (cached under ``benchmarks/cache/``, not committed):
 * ``function_10k``: a serving function of 17,500 nodes (3,500 layers of mul/add/relu);
 * ``graph_100k``: a TF1 graph of 100,000 nodes (20,000 layers of mul/add/relu);
 * ``variables_2000``: 2,000 variables, ~800 MB in 4 shards (bench_variables.py);
-* ``large_signature``, ``variables_2000_retrained``: changed copies for ``diff`` (bench_diff.py).
+* ``large_signature``, ``variables_2000_retrained``: changed copies for ``diff`` (bench_diff.py);
+* fleets of small models and of ``variables_2000`` copies, local, on S3 and HTTP servers on
+  127.0.0.1 (bench_fleet.py, run by the remote tier's Python: ``--only fleet``).
 
 Every case runs ``--runs`` times as a fresh process (median wall time, largest
 peak RSS from ``os.wait4``) after one untimed warm-up, so both tools read from
@@ -38,6 +40,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import bench_diff
+import bench_fleet
 import bench_show
 import bench_variables
 from _harness import Timing, machine, measure
@@ -158,6 +161,8 @@ class Suite:
         self.env = env
         self.sections: list[tuple[str, list[Row]]] = []
         self.notes: list[str] = []
+        #: Markdown of sections with a table of their own (fleet audits), after the others.
+        self.blocks: list[str] = []
 
     def time(self, label: str, argv: list[str]) -> Timing:
         measure(label, argv, runs=1, env=self.env)  # warm-up: page cache
@@ -197,7 +202,7 @@ def report(suite: Suite) -> str:
         lines.append("")
     if suite.notes:
         lines += ["## Notes", ""] + [f"- {n}" for n in suite.notes] + [""]
-    return "\n".join(lines)
+    return "\n".join(lines) + "".join(suite.blocks)
 
 
 def section_startup(suite: Suite, models: dict[str, Path], smlite: str, samcli: str) -> None:
@@ -394,6 +399,12 @@ def section_diff(suite: Suite, models: dict[str, Path], smlite: str, samcli: str
     bench_diff.run_section(suite, Row, smlite)
 
 
+def section_fleet(suite: Suite, models: dict[str, Path], smlite: str, samcli: str) -> None:
+    """Fleet audits (bench_fleet.py, run by a Python with smlite[remote,fleet])."""
+    print("fleet audits", file=sys.stderr)
+    suite.blocks.append(bench_fleet.section(suite.runs))
+
+
 #: Section name -> (runner, the cached models it needs), in report order.
 SECTIONS = {
     "startup": (section_startup, ()),
@@ -403,6 +414,8 @@ SECTIONS = {
     "variables": (section_variables, ("variables_2000",)),
     # bench_diff makes (and caches) the large model and the variables it changes copies of.
     "diff": (section_diff, ()),
+    # bench_fleet makes its fleets; variables_2000 comes from bench_variables through it.
+    "fleet": (section_fleet, ()),
 }
 
 

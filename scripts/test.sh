@@ -2,13 +2,15 @@
 # Run smlite's whole test suite from a fresh clone.
 #
 #   bash scripts/test.sh            # all tiers
-#   bash scripts/test.sh core       # one tier: lint | core | floor | tf | report
+#   bash scripts/test.sh core       # one tier: lint | core | floor | remote | tf | report
 #
 # Every tier runs in its own virtual environment under .ci/venvs/ (created on
 # first use, reused afterwards):
 #   lint   ruff + mypy
 #   core   the core tests in a venv WITHOUT TensorFlow (asserted), newest protobuf
 #   floor  the core tests again on the oldest protobuf smlite declares
+#   remote smlite[remote,fleet] against servers the tests start on 127.0.0.1: moto's S3,
+#          an HTTP server with Range and faults, a Dask LocalCluster
 #   tf     the TensorFlow tier: tensorflow-cpu==2.21.0, live saved_model_cli comparisons
 #   report `smlite report` pages opened in a real headless Chromium (Debian's, installed by
 #          scripts/install_browser.sh where missing) driven by Playwright, network off
@@ -20,7 +22,7 @@ PYTHON="${PYTHON:-python3}"
 VENVS="${SMLITE_VENVS:-$ROOT/.ci/venvs}"
 PROTOBUF_FLOOR="$(sed -n 's/.*"protobuf>=\([0-9.]*\)".*/\1/p' pyproject.toml)"
 TIERS=("$@")
-[ ${#TIERS[@]} -gt 0 ] || TIERS=(lint core floor report tf)
+[ ${#TIERS[@]} -gt 0 ] || TIERS=(lint core floor remote report tf)
 export PIP_DISABLE_PIP_VERSION_CHECK=1 PYTHONDONTWRITEBYTECODE=1
 
 venv() {  # venv NAME PIP-ARGS... -> prints the venv's python
@@ -66,6 +68,16 @@ for tier in "${TIERS[@]}"; do
         no_tensorflow "$py"
         "$py" -m pytest -q -p no:cacheprovider tests/core || status=1
         ;;
+    remote)
+        banner "remote tier (fsspec, moto S3 and HTTP servers on 127.0.0.1, Dask)"
+        py="$(venv remote -e ".[dev,remote,fleet]")"
+        # boto3 (for moto) pinned to the botocore that s3fs's aiobotocore chose: the
+        # two share version numbers, and unpinned pip backtracks through hundreds of them.
+        botocore="$("$py" -c 'import importlib.metadata as m; print(m.version("botocore"))')"
+        "$py" -m pip install -q "moto[server]" "boto3==$botocore" >&2 \
+            || "$py" -m pip install -q "moto[server]" >&2
+        "$py" -m pytest -q -p no:cacheprovider tests/remote || status=1
+        ;;
     tf)
         banner "tensorflow tier (tensorflow-cpu==2.21.0)"
         py="$(venv tf -e ".[dev,run]")"
@@ -79,7 +91,7 @@ for tier in "${TIERS[@]}"; do
         "$py" -m pytest -q -p no:cacheprovider tests/report || status=1
         ;;
     *)
-        echo "unknown tier: $tier (expected lint, core, floor, report or tf)" >&2
+        echo "unknown tier: $tier (expected lint, core, floor, remote, report or tf)" >&2
         exit 2
         ;;
     esac

@@ -12,6 +12,7 @@ Heavy modules (protobuf, numpy) are imported on first use, so that
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from smlite.errors import (
@@ -20,6 +21,7 @@ from smlite.errors import (
     CorruptFileError,
     NotASavedModelError,
     NotFoundError,
+    RemoteError,
     SignatureNotFoundError,
     SmliteError,
     TagSetNotFoundError,
@@ -41,6 +43,7 @@ __all__ = [
     "CorruptFileError",
     "NotASavedModelError",
     "NotFoundError",
+    "RemoteError",
     "SavedModel",
     "SignatureNotFoundError",
     "SmliteError",
@@ -55,17 +58,29 @@ __all__ = [
 ]
 
 
-def open(path: str | os.PathLike[str], *, version: int | None = None) -> SavedModel:  # noqa: A001
+def open(  # noqa: A001
+    path: str | os.PathLike[str],
+    *,
+    version: int | None = None,
+    storage_options: Mapping[str, Any] | None = None,
+) -> SavedModel:
     """Open the SavedModel at ``path`` and return a :class:`SavedModel` handle.
 
     ``path`` is a SavedModel directory, its ``saved_model.pb``/``.pbtxt``, or a
     TF Serving base path (numbered version folders; the highest is used unless
-    ``version`` is given).  Tag-sets and signatures are parsed now; graphs and
-    variable values are read when asked for.  Raises :class:`SmliteError`.
+    ``version`` is given) -- on local disk, or behind a URL that fsspec opens
+    (``s3://``, ``gs://``, ``az://``, ``http(s)://``, ``file://``, ``memory://``;
+    ``pip install 'smlite[remote]'``), with ``storage_options`` for its
+    filesystem (credentials, endpoint).  Tag-sets and signatures are parsed
+    now, from the head and tail of a remote ``saved_model.pb``; graphs and
+    variable values are read when asked for.  Raises :class:`SmliteError`
+    (:class:`RemoteError` when a URL cannot be read).
+
+    >>> sm = smlite.open("s3://bucket/models/m/1", storage_options={"anon": True})  # doctest: +SKIP
     """
     from smlite.model.saved_model import SavedModel
 
-    return SavedModel.open(path, version=version)
+    return SavedModel.open(path, version=version, storage_options=storage_options)
 
 
 def diff(

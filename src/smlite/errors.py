@@ -17,7 +17,7 @@ from __future__ import annotations
 import enum
 import os
 from collections.abc import Iterable
-from typing import ClassVar
+from typing import ClassVar, Protocol, Union
 
 __all__ = [
     "ChecksumError",
@@ -25,6 +25,7 @@ __all__ = [
     "NotASavedModelError",
     "NotFoundError",
     "Reason",
+    "RemoteError",
     "SignatureNotFoundError",
     "SmliteError",
     "TagSetNotFoundError",
@@ -32,8 +33,35 @@ __all__ = [
     "VariableNotFoundError",
     "VersionNotFoundError",
     "CheckpointNotFoundError",
+    "NamedLocation",
+    "PathOrUrl",
+    "location_text",
     "unreadable",
 ]
+
+
+class NamedLocation(Protocol):
+    """What is needed of a location to name it: a local ``Path``, or a URL's ``RemotePath``.
+
+    (``smlite.formats.storage.RemotePath`` has no ``__fspath__``: a URL is not a
+    path of this machine.  Its ``str()`` is the URL.)
+    """
+
+    @property
+    def name(self) -> str: ...
+
+    def as_posix(self) -> str: ...
+
+
+#: A location as errors and renderers take it: text, a local path, or a URL's RemotePath.
+PathOrUrl = Union[str, "os.PathLike[str]", NamedLocation]
+
+
+def location_text(path: PathOrUrl) -> str:
+    """``path`` as text: ``os.fspath`` of a local path, the URL of a remote one."""
+    if isinstance(path, (str, os.PathLike)):
+        return os.fspath(path)
+    return str(path)
 
 
 class Reason(enum.Enum):
@@ -81,6 +109,19 @@ class Reason(enum.Enum):
     V1_CHECKPOINT = "v1-checkpoint"
     #: Written by a newer TensorFlow in a format version this reader refuses.
     NEWER_FORMAT = "newer-format"
+    # -- reading a URL (RemoteError) ----------------------------------------------------
+    #: The store refused the credentials, or gave none (HTTP 401/403).
+    ACCESS_DENIED = "access-denied"
+    #: No complete answer within the timeout, on every attempt.
+    TIMEOUT = "timeout"
+    #: A file's length differs from the size the store announced.
+    SIZE_MISMATCH = "size-mismatch"
+    #: 5xx, 429, connection refused or reset, after every retry.
+    UNAVAILABLE = "unavailable"
+    #: fsspec, or the implementation of the URL's protocol, is not installed.
+    NO_BACKEND = "no-backend"
+    #: Anything else the storage backend reported.
+    REQUEST_FAILED = "request-failed"
 
 
 class SmliteError(Exception):
@@ -102,21 +143,21 @@ class SmliteError(Exception):
         self,
         message: str,
         *,
-        path: str | os.PathLike[str] | None = None,
+        path: PathOrUrl | None = None,
         offset: int | None = None,
         reason: Reason | None = None,
         detail: str | None = None,
     ) -> None:
         where = ""
         if self.located and path is not None:
-            where = os.fspath(path)
+            where = location_text(path)
             if offset is not None:
                 where += f" at offset {offset}"
             where += ": "
         super().__init__(where + message)
         self.message = where + message
         self.detail = detail if detail is not None else message
-        self.path = os.fspath(path) if path is not None else None
+        self.path = location_text(path) if path is not None else None
         self.offset = offset
         self.reason = reason if reason is not None else self.default_reason
 
@@ -124,11 +165,11 @@ class SmliteError(Exception):
         return self.message
 
 
-def unreadable(path: str | os.PathLike[str], error: OSError) -> SmliteError:
+def unreadable(path: PathOrUrl, error: OSError) -> SmliteError:
     """The error for a file the operating system would not let smlite read."""
     what = f"cannot read: {error.strerror or error}"
     return SmliteError(
-        f"{os.fspath(path)}: {what}", path=path, detail=what, reason=Reason.UNREADABLE
+        f"{location_text(path)}: {what}", path=path, detail=what, reason=Reason.UNREADABLE
     )
 
 
@@ -175,7 +216,7 @@ class NotFoundError(SmliteError):
         name: str,
         choices: Iterable[str],
         *,
-        path: str | os.PathLike[str] | None = None,
+        path: PathOrUrl | None = None,
         hint: str = "",
     ) -> None:
         self.name = name
@@ -209,6 +250,26 @@ class CheckpointNotFoundError(NotFoundError):
     """No TensorBundle (``<prefix>.index``) at the given prefix."""
 
     kind = "checkpoint"
+
+
+class RemoteError(SmliteError):
+    """Reading a URL failed: ``url`` says which, ``reason`` why, ``attempts`` how often tried.
+
+    The reason is ``NOT_FOUND``, ``ACCESS_DENIED``, ``TIMEOUT``, ``TRUNCATED`` (the
+    body was cut short), ``SIZE_MISMATCH``, ``UNAVAILABLE``, ``NO_BACKEND`` or
+    ``REQUEST_FAILED``.  Unlike a damaged file, it says nothing about the model:
+    ``check`` reports that the model could not be audited, never a finding.
+    """
+
+    default_reason = Reason.REQUEST_FAILED
+    located = True
+
+    def __init__(
+        self, url: str, message: str, *, reason: Reason | None = None, attempts: int = 1
+    ) -> None:
+        super().__init__(message, path=url, reason=reason)
+        self.url = url
+        self.attempts = attempts
 
 
 class UnsupportedError(SmliteError):

@@ -34,7 +34,6 @@ from __future__ import annotations
 
 import functools
 import importlib
-import os
 from types import ModuleType
 from typing import TYPE_CHECKING
 
@@ -43,7 +42,7 @@ from google.protobuf.descriptor import Descriptor
 from google.protobuf.message import DecodeError, Message
 from google.protobuf.message_factory import GetMessageClass
 
-from smlite.errors import CorruptFileError
+from smlite.errors import CorruptFileError, PathOrUrl
 
 if TYPE_CHECKING:
     from google.protobuf.internal.enum_type_wrapper import EnumTypeWrapper
@@ -424,9 +423,7 @@ def tf_full_name(message: Message | type[Message]) -> str:
     return name
 
 
-def unpack_any(
-    any_msg: any_pb2.Any, *, path: str | os.PathLike[str] | None = None
-) -> Message | None:
+def unpack_any(any_msg: any_pb2.Any, *, path: PathOrUrl | None = None) -> Message | None:
     """Parse the payload of a ``google.protobuf.Any`` written by TensorFlow.
 
     The message class is chosen from the last ``/``-separated part of the type

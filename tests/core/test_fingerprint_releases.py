@@ -167,10 +167,10 @@ def test_newest_writer_is_held_to_its_own_formula(tmp_path: Path) -> None:
     unkeyed = _judge(MODELS / "release_2_12_module").fields[2]
     assert unkeyed.algorithm == "signatures-unkeyed"
     with smlite.open(model) as sm:
-        from smlite.model.fingerprint import _signature_hash
+        from smlite.model.fingerprint_compute import signature_hash
 
         sigs = sm.meta_graphs[0].header.signature_def
-        _edit_fingerprint(model, signature_def_hash=_signature_hash(sigs, keyed=False))
+        _edit_fingerprint(model, signature_def_hash=signature_hash(sigs, keyed=False))
     assert _judge(model).mismatches == ("signature_def_hash",)
     from smlite.formats.farmhash import fingerprint64
 

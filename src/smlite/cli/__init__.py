@@ -21,6 +21,7 @@ several commands share, and the output formats, are in :mod:`smlite.cli._options
 
 from __future__ import annotations
 
+import contextvars
 import importlib
 import os
 import sys
@@ -32,6 +33,9 @@ import typer
 
 if TYPE_CHECKING:
     from pathlib import Path
+
+    from smlite.errors import PathOrUrl
+    from smlite.model.saved_model import SavedModel
 
 
 class ExitCode(IntEnum):
@@ -146,20 +150,37 @@ def model_argument(path: str | None, dir_: str | None) -> str:
     return target
 
 
-def refuse_write_inside(target: Path, model_dirs: Iterable[Path | None]) -> None:
+def refuse_write_inside(target: Path, model_dirs: Iterable[PathOrUrl | None]) -> None:
     """Raise unless ``target`` lies outside every model directory given.
 
-    smlite never writes into a model, not even a file the user asked for by name.
+    smlite never writes into a model, not even a file the user asked for by name
+    (a model behind a URL is never written to at all: ``target`` is local).
     """
+    from pathlib import Path
+
     from smlite.errors import SmliteError
 
     resolved = target.resolve()
     for folder in model_dirs:
-        if folder is not None and folder.is_dir() and resolved.is_relative_to(folder.resolve()):
+        if not isinstance(folder, Path):
+            continue  # a URL, or a string naming one
+        if folder.is_dir() and resolved.is_relative_to(folder.resolve()):
             raise SmliteError(
                 f"{target}: refusing to write inside the SavedModel directory {folder}; "
                 "write it somewhere else"
             )
+
+
+def shown_location(path: str, sm: SavedModel) -> PathOrUrl:
+    """How a command names the model it read: the path as given (a URL as typed), or, for
+    a TF Serving base path, the folder of the version it read."""
+    from pathlib import Path
+
+    from smlite.formats.storage import is_url
+
+    if sm.serving is not None:
+        return sm.path
+    return path if is_url(path) else Path(path)
 
 
 def error(message: str) -> None:
@@ -175,8 +196,43 @@ def main(argv: Sequence[str] | None = None) -> None:
 
 
 def run(argv: Sequence[str] | None = None) -> int:
-    """Run the CLI with ``argv`` and return the exit status instead of exiting."""
-    return int(_exit_status(list(sys.argv[1:] if argv is None else argv)))
+    """Run the CLI with ``argv`` and return the exit status instead of exiting.
+
+    Each run has a context of its own: the storage options and ``--verbose`` of
+    one run never reach the next (tests run many in one process).
+    """
+    args = list(sys.argv[1:] if argv is None else argv)
+    return int(contextvars.copy_context().run(_measured_exit_status, args))
+
+
+def _measured_exit_status(args: list[str]) -> int:
+    """The exit status, after what was read is counted: no partial result passes for clean.
+
+    A read that failed (a RemoteError: access denied, a body cut short...) makes
+    the run exit 2 even where a command went on without the file, and
+    ``--verbose`` says on stderr how many bytes and requests the run used.
+    """
+    from smlite.cli._options import verbose_requested
+    from smlite.formats.storage_stats import measure
+
+    with measure() as stats:
+        status = _exit_status(args)
+    if verbose_requested():
+        note = (
+            f"; fetched whole (the server ignored Range): {', '.join(stats.whole_files)}"
+            if stats.whole_files
+            else ""
+        )
+        if not stats.requests and not stats.list_requests:
+            note = "; local files are memory-mapped, only explicit reads counted"
+        sys.stderr.write(
+            f"smlite: read {stats.bytes:,} bytes in {stats.requests} read requests, "
+            f"{stats.list_requests} listing requests, {stats.retries} retries{note}\n"
+        )
+    if stats.failures and status in (ExitCode.OK, ExitCode.FINDINGS):
+        error(f"{stats.failures[0]} (the result above is incomplete)")
+        return ExitCode.ERROR
+    return status
 
 
 def _exit_status(args: list[str]) -> int:

@@ -8,6 +8,7 @@ typed and explained the same way everywhere.
 from __future__ import annotations
 
 import sys
+from contextvars import ContextVar
 from enum import Enum
 from typing import TYPE_CHECKING, Annotated
 
@@ -18,18 +19,25 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ConfigOption",
+    "DaskOption",
     "DiffFormat",
     "FastOption",
     "FindingsFormat",
     "FindingsFormatOption",
+    "FingerprintFormat",
+    "JobsOption",
     "ModelDirOption",
     "ModelOrBasePathArgument",
     "ModelPathArgument",
     "OpsFromOption",
     "OutputFileOption",
     "OutputFormat",
+    "RecursiveOption",
     "ServingVersionOption",
+    "StorageOption",
     "StrictOption",
+    "VerboseOption",
+    "verbose_requested",
     "write_output",
 ]
 
@@ -42,11 +50,21 @@ class OutputFormat(str, Enum):
 
 
 class FindingsFormat(str, Enum):
-    """``--format`` of the commands that report findings (``check``, ``scan``)."""
+    """``--format`` of the commands that report findings (``check``, ``scan``, a fleet's
+    ``fingerprint``): JSON Lines is one object per model, written as each completes."""
 
     text = "text"
     json = "json"
+    jsonl = "jsonl"
     sarif = "sarif"
+
+
+class FingerprintFormat(str, Enum):
+    """``--format`` of ``fingerprint``: its text or JSON, or (a fleet) one object per model."""
+
+    text = "text"
+    json = "json"
+    jsonl = "jsonl"
 
 
 class DiffFormat(str, Enum):
@@ -88,7 +106,11 @@ ServingVersionOption = Annotated[
 
 FindingsFormatOption = Annotated[
     FindingsFormat,
-    typer.Option("--format", help="text, json, or sarif (SARIF 2.1.0 for code scanning)."),
+    typer.Option(
+        "--format",
+        help="text, json, jsonl (one object per model, as each completes) or sarif "
+        "(SARIF 2.1.0 for code scanning, one run).",
+    ),
 ]
 OutputFileOption = Annotated[
     str | None,
@@ -118,6 +140,82 @@ OpsFromOption = Annotated[
         metavar="FILE",
         show_default=False,
         help="Op names the serving runtime registers, one per line (default: TensorFlow 2.21's).",
+    ),
+]
+
+
+# -- models where they live, and fleets of them ------------------------------------------
+
+
+def _use_storage_options(values: list[str] | None) -> None:
+    if values:
+        from smlite.formats import storage
+
+        storage.configure(storage.parse_storage_options(values))
+
+
+def _ask_verbose(value: bool) -> None:
+    _VERBOSE.set(value)
+
+
+_VERBOSE: ContextVar[bool] = ContextVar("smlite_cli_verbose", default=False)
+
+
+def verbose_requested() -> bool:
+    """Whether this run was given ``--verbose`` (the CLI's boundary then says what was read)."""
+    return _VERBOSE.get()
+
+
+StorageOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--storage-option",
+        metavar="KEY=VALUE",
+        show_default=False,
+        expose_value=False,
+        callback=_use_storage_options,
+        help="For models behind URLs (s3://, gs://, az://, http(s)://, ...): an option of "
+        "the fsspec filesystem, e.g. anon=true or client_kwargs.endpoint_url=http://host:9000 "
+        "(a dotted key nests; a JSON value is taken as such).  Repeatable.",
+    ),
+]
+VerboseOption = Annotated[
+    bool,
+    typer.Option(
+        "--verbose",
+        expose_value=False,
+        callback=_ask_verbose,
+        help="Say on stderr how many bytes, read requests and listings the command used.",
+    ),
+]
+RecursiveOption = Annotated[
+    bool,
+    typer.Option(
+        "--recursive",
+        "-r",
+        help="Audit every SavedModel and TF Serving base path under each ROOT (folders or "
+        "URL prefixes), each once, in parallel.",
+    ),
+]
+JobsOption = Annotated[
+    int | None,
+    typer.Option(
+        "--jobs",
+        "-j",
+        metavar="N",
+        min=1,
+        show_default=False,
+        help="A fleet audit's local worker processes (default: the number of CPUs).",
+    ),
+]
+DaskOption = Annotated[
+    str | None,
+    typer.Option(
+        "--dask",
+        metavar="ADDRESS",
+        show_default=False,
+        help="Run a fleet audit's models as tasks on the Dask cluster at ADDRESS "
+        "(tcp://scheduler:8786); pip install 'smlite[fleet]'.",
     ),
 ]
 

@@ -17,12 +17,17 @@ import typer
 from smlite.cli import ExitCode, refuse_write_inside
 from smlite.cli._options import (
     ConfigOption,
+    DaskOption,
     FastOption,
     FindingsFormat,
     FindingsFormatOption,
+    JobsOption,
     OpsFromOption,
     OutputFileOption,
+    RecursiveOption,
+    StorageOption,
     StrictOption,
+    VerboseOption,
     write_output,
 )
 
@@ -35,8 +40,11 @@ _HELP = (
     "Validate SavedModels (or TF Serving base directories): files, signatures, variables, "
     "assets, fingerprint, serving layout and op policy.\n\n"
     "Every finding has a stable rule id, a severity and a location.  The policy comes from "
-    "[tool.smlite] in the nearest pyproject.toml above each model, or --config.  Exit "
-    "status: 0 no errors, 1 errors (warnings too with --strict), 2 smlite could not run."
+    "[tool.smlite] in the nearest pyproject.toml above each model, or --config.  Paths may "
+    "be URLs (s3://, gs://, az://, http(s)://; pip install 'smlite[remote]').  With "
+    "--recursive (or -j, --dask, --format jsonl) every model under the ROOTs is audited once, "
+    "in parallel, streamed as each completes.  Exit status: 0 no errors, 1 errors (warnings "
+    "too with --strict), 2 smlite could not run (or could not audit a model)."
 )
 
 
@@ -46,7 +54,10 @@ def register(app: typer.Typer) -> None:
 
 def check(
     paths: Annotated[
-        list[str], typer.Argument(metavar="PATH...", help="Model or base directories.")
+        list[str],
+        typer.Argument(
+            metavar="PATH...", help="Model or base directories (or URLs); ROOTs with --recursive."
+        ),
     ],
     format_: FindingsFormatOption = FindingsFormat.text,
     output: OutputFileOption = None,
@@ -60,7 +71,28 @@ def check(
             "--progress/--no-progress", help="Progress bar while verifying variables (on a tty)."
         ),
     ] = True,
+    recursive: RecursiveOption = False,
+    jobs: JobsOption = None,
+    dask: DaskOption = None,
+    storage_option: StorageOption = None,
+    verbose: VerboseOption = False,
 ) -> ExitCode:
+    from smlite.cli._fleet import FleetFlags, audit_fleet
+
+    fleet = FleetFlags(recursive, jobs, dask)
+    if fleet.wanted(format_.value):
+        return audit_fleet(
+            "check",
+            paths,
+            fleet,
+            format_=format_,
+            output=output,
+            strict=strict,
+            fast=fast,
+            config=config,
+            ops_from=ops_from,
+            progress=progress,
+        )
     reports = run_checks(
         paths, config=config, ops_from=ops_from, fast=fast, ops_only=False, progress=progress
     )

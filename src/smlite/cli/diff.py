@@ -19,6 +19,8 @@ from smlite.cli._options import (
     DiffFormat,
     OpsFromOption,
     OutputFileOption,
+    StorageOption,
+    VerboseOption,
     write_output,
 )
 
@@ -104,6 +106,8 @@ def diff(
     output: OutputFileOption = None,
     config: ConfigOption = None,
     ops_from: OpsFromOption = None,
+    storage_option: StorageOption = None,
+    verbose: VerboseOption = False,
 ) -> ExitCode:
     from smlite import __version__
     from smlite.model.diff import diff as compare

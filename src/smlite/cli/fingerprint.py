@@ -8,13 +8,23 @@ values TensorFlow would write are shown, or its hashes cannot be compared),
 
 from __future__ import annotations
 
-import sys
 from typing import Annotated
 
 import typer
 
-from smlite.cli import ExitCode
-from smlite.cli._options import OutputFormat, ServingVersionOption
+from smlite.cli import ExitCode, shown_location
+from smlite.cli._options import (
+    DaskOption,
+    FindingsFormat,
+    FingerprintFormat,
+    JobsOption,
+    OutputFileOption,
+    RecursiveOption,
+    ServingVersionOption,
+    StorageOption,
+    VerboseOption,
+    write_output,
+)
 
 __all__ = ["fingerprint", "register"]
 
@@ -24,7 +34,8 @@ _HELP = (
     "signature_def_hash, saved_object_graph_hash, checkpoint_hash), stored and recomputed with "
     "the formula of the TensorFlow release that wrote the model, which algorithm matched, and "
     "the singleprint.  Models without fingerprint.pb (TF1 exports) get the values TensorFlow "
-    "2.21 would write.  Exit status 1 when a stored hash differs."
+    "2.21 would write.  Several paths, or --recursive ROOTs, are a fleet: every model once, "
+    "in parallel.  Exit status 1 when a stored hash differs."
 )
 
 
@@ -33,29 +44,59 @@ def register(app: typer.Typer) -> None:
 
 
 def fingerprint(
-    path: Annotated[str, typer.Argument(metavar="PATH", help="SavedModel directory.")],
+    paths: Annotated[
+        list[str],
+        typer.Argument(
+            metavar="PATH...",
+            help="SavedModel directories (or URLs); ROOTs with --recursive.",
+        ),
+    ],
     version: ServingVersionOption = None,
     format_: Annotated[
-        OutputFormat, typer.Option("--format", help="text or json.")
-    ] = OutputFormat.text,
+        FingerprintFormat,
+        typer.Option("--format", help="text, json, or jsonl (one object per model)."),
+    ] = FingerprintFormat.text,
+    output: OutputFileOption = None,
+    recursive: RecursiveOption = False,
+    jobs: JobsOption = None,
+    dask: DaskOption = None,
+    storage_option: StorageOption = None,
+    verbose: VerboseOption = False,
 ) -> ExitCode:
+    from smlite.cli._fleet import FleetFlags, audit_fleet
+    from smlite.errors import SmliteError
+
+    fleet = FleetFlags(recursive, jobs, dask)
+    if len(paths) > 1 or fleet.wanted(format_.value):
+        if version is not None:
+            raise SmliteError("--version names one version of one TF Serving base path")
+        fmt = FindingsFormat(format_.value)
+        return audit_fleet("fingerprint", paths, fleet, format_=fmt, output=output)
+    return _one(paths[0], version, format_, output)
+
+
+def _one(
+    path: str, version: int | None, format_: FingerprintFormat, output: str | None
+) -> ExitCode:
+    """One model's fingerprint, stored and recomputed, as text or a JSON document."""
     from pathlib import Path
 
     import smlite
+    from smlite.cli import refuse_write_inside
     from smlite.model.fingerprint import fingerprint as compute
     from smlite.render.json_doc import dumps
 
     with smlite.open(path, version=version) as sm:
+        if output is not None:
+            refuse_write_inside(Path(output), [sm.path])
         fp = compute(sm)
-        shown = Path(path) if sm.serving is None else sm.path
-    if format_ is OutputFormat.json:
+        shown = shown_location(path, sm)
+    if format_ is FingerprintFormat.json:
         from smlite.render.fingerprint import fingerprint_document
 
-        sys.stdout.write(dumps(fingerprint_document(fp, shown_path=shown)))
+        write_output(dumps(fingerprint_document(fp, shown_path=shown)), output)
     else:
-        from rich.console import Console
-
         from smlite.render.fingerprint import fingerprint_renderable
 
-        Console(highlight=False, soft_wrap=True).print(fingerprint_renderable(fp, shown_path=shown))
+        write_output(fingerprint_renderable(fp, shown_path=shown), output)
     return ExitCode.FINDINGS if fp.status == "mismatch" else ExitCode.OK

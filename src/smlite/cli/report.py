@@ -12,8 +12,13 @@ from typing import Annotated
 
 import typer
 
-from smlite.cli import ExitCode
-from smlite.cli._options import ModelOrBasePathArgument, ServingVersionOption
+from smlite.cli import ExitCode, shown_location
+from smlite.cli._options import (
+    ModelOrBasePathArgument,
+    ServingVersionOption,
+    StorageOption,
+    VerboseOption,
+)
 
 __all__ = ["register", "report"]
 
@@ -42,6 +47,8 @@ def report(
         int,
         typer.Option("--top", metavar="N", help="Entries in the size lists."),
     ] = 20,
+    storage_option: StorageOption = None,
+    verbose: VerboseOption = False,
 ) -> ExitCode:
     import smlite
     from smlite import __version__
@@ -56,7 +63,7 @@ def report(
 
     target = Path(output)
     with smlite.open(path, version=version) as sm:
-        refuse_write_inside(target, (Path(path), sm.path))
+        refuse_write_inside(target, (shown_location(path, sm), sm.path))
         sys.stderr.write(serving_notice(sm))
         check = check_error = stored = stored_error = None
         try:
@@ -75,7 +82,7 @@ def report(
             check_error=check_error,
             fingerprint=stored,
             fingerprint_error=stored_error,
-            shown_path=Path(path) if sm.serving is None else sm.path,
+            shown_path=shown_location(path, sm),
             tool_version=__version__,
         )
     try:

@@ -28,6 +28,8 @@ from smlite.cli._options import (
     ModelPathArgument,
     OutputFormat,
     ServingVersionOption,
+    StorageOption,
+    VerboseOption,
 )
 
 __all__ = ["BackendChoice", "register", "run_signature"]
@@ -147,6 +149,8 @@ def run_signature(
         OutputFormat,
         typer.Option("--format", help="Output format: saved_model_cli's text, or a JSON document."),
     ] = OutputFormat.text,
+    storage_option: StorageOption = None,
+    verbose: VerboseOption = False,
 ) -> ExitCode:
     from smlite.render.escape import escape_text
     from smlite.run import execute, plan_output_files, prepare, save_outputs

@@ -22,11 +22,16 @@ import typer
 from smlite.cli import ExitCode
 from smlite.cli._options import (
     ConfigOption,
+    DaskOption,
     FindingsFormat,
     FindingsFormatOption,
+    JobsOption,
     OpsFromOption,
     OutputFileOption,
+    RecursiveOption,
+    StorageOption,
     StrictOption,
+    VerboseOption,
 )
 from smlite.cli.check import run_checks, write_reports
 
@@ -38,7 +43,8 @@ _HELP = (
     "PrintV2; --tag_set and --op_denylist as there), exit status 1 when a denylisted op is "
     "found.  With PATH...: every op of the graph and of every function, checked against "
     "smlite's op policy (file access, Python callbacks, network, debug URLs, save/restore "
-    "outside the model's saver, custom ops), reported like `smlite check`."
+    "outside the model's saver, custom ops), reported like `smlite check` -- URLs, "
+    "--recursive fleets, -j, --dask and --format jsonl included."
 )
 
 
@@ -84,7 +90,13 @@ def scan(
     strict: StrictOption = False,
     config: ConfigOption = None,
     ops_from: OpsFromOption = None,
+    recursive: RecursiveOption = False,
+    jobs: JobsOption = None,
+    dask: DaskOption = None,
+    storage_option: StorageOption = None,
+    verbose: VerboseOption = False,
 ) -> ExitCode:
+    from smlite.cli._fleet import FleetFlags, audit_fleet
     from smlite.errors import SmliteError
 
     if dir_ is not None:
@@ -99,6 +111,12 @@ def scan(
         raise SmliteError("--tag_set and --op_denylist belong to the --dir mode")
     if not paths:
         raise SmliteError("no SavedModel given; pass PATH... (or --dir DIR)")
+    fleet = FleetFlags(recursive, jobs, dask)
+    if fleet.wanted(format_.value):
+        return audit_fleet(
+            "scan", paths, fleet, format_=format_, output=output, strict=strict, config=config,
+            ops_from=ops_from,
+        )  # fmt: skip
     reports = run_checks(
         paths, config=config, ops_from=ops_from, fast=True, ops_only=True, progress=False
     )

@@ -33,6 +33,8 @@ from smlite.cli._options import (
     ModelPathArgument,
     OutputFormat,
     ServingVersionOption,
+    StorageOption,
+    VerboseOption,
 )
 
 if TYPE_CHECKING:
@@ -86,6 +88,8 @@ def show(
         OutputFormat,
         typer.Option("--format", help="Output format: saved_model_cli's text, or JSON."),
     ] = OutputFormat.text,
+    storage_option: StorageOption = None,
+    verbose: VerboseOption = False,
 ) -> ExitCode:
     import smlite
     from smlite.render.cli_text import serving_notice

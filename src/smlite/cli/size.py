@@ -7,13 +7,18 @@ not fail: ``smlite check`` is the gate), 2 when the model cannot be read.
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from smlite.cli import ExitCode
-from smlite.cli._options import ModelOrBasePathArgument, OutputFormat, ServingVersionOption
+from smlite.cli import ExitCode, shown_location
+from smlite.cli._options import (
+    ModelOrBasePathArgument,
+    OutputFormat,
+    ServingVersionOption,
+    StorageOption,
+    VerboseOption,
+)
 
 __all__ = ["register", "size"]
 
@@ -40,6 +45,8 @@ def size(
         OutputFormat,
         typer.Option("--format", help="Output format: a rich tree, or a JSON document."),
     ] = OutputFormat.text,
+    storage_option: StorageOption = None,
+    verbose: VerboseOption = False,
 ) -> ExitCode:
     import smlite
     from smlite.cli._console import stdout_console
@@ -49,7 +56,7 @@ def size(
     with smlite.open(path, version=version) as sm:
         sys.stderr.write(serving_notice(sm))
         report = size_report(sm, top=top)
-        shown = Path(path) if sm.serving is None else sm.path
+        shown = shown_location(path, sm)
     findings = size_findings(report)
     if format_ is OutputFormat.json:
         from smlite.render.json_doc import dumps

@@ -8,7 +8,13 @@ from typing import Annotated
 import typer
 
 from smlite.cli import ExitCode
-from smlite.cli._options import ModelOrBasePathArgument, OutputFormat, ServingVersionOption
+from smlite.cli._options import (
+    ModelOrBasePathArgument,
+    OutputFormat,
+    ServingVersionOption,
+    StorageOption,
+    VerboseOption,
+)
 
 __all__ = ["register", "summary"]
 
@@ -29,6 +35,8 @@ def summary(
         OutputFormat,
         typer.Option("--format", help="Output format: a rich overview, or a JSON document."),
     ] = OutputFormat.text,
+    storage_option: StorageOption = None,
+    verbose: VerboseOption = False,
 ) -> ExitCode:
     import smlite
     from smlite.cli._console import stdout_console

@@ -12,11 +12,12 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from smlite.cli import ExitCode, refuse_write_inside
-from smlite.cli._options import OutputFormat, ServingVersionOption
+from smlite.cli._options import OutputFormat, ServingVersionOption, StorageOption, VerboseOption
 
 if TYPE_CHECKING:
     import numpy as np
 
+    from smlite.formats.storage import AnyPath
     from smlite.model.variables import Variable, VariableSet
 
 __all__ = ["register", "variables"]
@@ -108,6 +109,8 @@ def variables(
         bool, typer.Option("--overwrite", help="Replace existing output files.")
     ] = False,
     version: ServingVersionOption = None,
+    storage_option: StorageOption = None,
+    verbose: VerboseOption = False,
 ) -> ExitCode:
     from smlite.errors import SmliteError
     from smlite.model.variables import open_variables
@@ -211,7 +214,7 @@ def _verify(vs: VariableSet, rows: Sequence[Variable], *, everything: bool) -> t
 # -- writing values ----------------------------------------------------------------------------
 
 
-def _protected(vs: VariableSet) -> set[Path]:
+def _protected(vs: VariableSet) -> set[AnyPath]:
     """Files of the model itself, never to be written over."""
     out = {vs.index_path.resolve()}
     if vs.exists:

@@ -31,17 +31,18 @@ This module knows bytes, not meaning: it returns verified byte views (zero-copy
 over a read-only memory map of the shard) and lists of strings; turning them
 into typed arrays is the model layer's job.  Every length and offset is checked
 against the real file sizes before use.
+
+Behind a URL the index is read whole (one request), a tensor's bytes by range,
+and verifying every checksum streams the shards in large sequential ranges,
+shards in parallel (:mod:`smlite.formats.bundle_stream`).
 """
 
 from __future__ import annotations
 
-import contextlib
-import mmap
 import os
 import struct
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from types import MappingProxyType
 from typing import Literal
 
@@ -54,16 +55,16 @@ from smlite.errors import (
     SmliteError,
     UnsupportedError,
 )
-from smlite.formats import crc32c
+from smlite.formats import crc32c, storage
 from smlite.formats.checkpoint_paths import (
     DATA_RE,
     data_path,
-    glob_escape,
     index_path,
     read_meta_collections,
     resolve_prefix,
 )
 from smlite.formats.sstable import SSTable
+from smlite.formats.storage import AnyPath, RemotePath, Source
 from smlite.formats.tensor_slices import Extent, TensorSlice, decode_slice_key, encode_slice_key
 from smlite.formats.wire import WireError, read_varint
 
@@ -125,7 +126,7 @@ class Entry:
         return bool(self.slices)
 
 
-def _parse_shape(key: str, proto: pb.TensorShapeProto, path: Path) -> tuple[int, ...]:
+def _parse_shape(key: str, proto: pb.TensorShapeProto, path: AnyPath) -> tuple[int, ...]:
     if proto.unknown_rank or any(d.size < 0 for d in proto.dim):
         raise CorruptFileError(
             f"entry {key!r}: invalid tensor shape {[d.size for d in proto.dim]}"
@@ -137,20 +138,21 @@ def _parse_shape(key: str, proto: pb.TensorShapeProto, path: Path) -> tuple[int,
 
 
 class Bundle:
-    """An open TensorBundle: the parsed index plus lazily memory-mapped shards.
+    """An open TensorBundle: the parsed index plus shards opened when first read.
+
+    Local shards are memory-mapped; remote ones are read by range.
 
     >>> with Bundle.open("variables/variables") as b:           # doctest: +SKIP
     ...     raw = b.read_bytes(b.entries["w"])
     """
 
     def __init__(
-        self, prefix: Path, header: pb.BundleHeaderProto, entries: Mapping[str, Entry]
+        self, prefix: AnyPath, header: pb.BundleHeaderProto, entries: Mapping[str, Entry]
     ) -> None:
         self.prefix = prefix
         self.header = header
         self.entries: Mapping[str, Entry] = MappingProxyType(dict(entries))
-        self._maps: dict[int, mmap.mmap | bytes] = {}
-        self._files: dict[int, object] = {}
+        self._sources: dict[int, Source] = {}
         slice_keys: set[str] = set()
         for entry in self.entries.values():
             for slc in entry.slices:
@@ -160,9 +162,10 @@ class Bundle:
         self._listed: tuple[str, ...] | None = None
 
     @classmethod
-    def open(cls, prefix: str | os.PathLike[str]) -> Bundle:
+    def open(cls, prefix: str | os.PathLike[str] | AnyPath) -> Bundle:
         """Read and check the index of the bundle ``prefix`` (no data is read)."""
-        prefix_path = Path(os.fspath(prefix))
+        prefix_path = storage.as_path(prefix)
+        storage.list_ahead(prefix_path.parent)  # behind a URL: the shards' sizes, one listing
         path = index_path(prefix_path)
         table = SSTable.open(path)
         items = table.items()
@@ -202,16 +205,11 @@ class Bundle:
 
     # -- lifecycle -------------------------------------------------------------------------
     def close(self) -> None:
-        for m in self._maps.values():
-            if isinstance(m, mmap.mmap):
-                # Arrays returned by read_bytes may still view the map; it is
-                # then released when the last of them goes away.
-                with contextlib.suppress(BufferError):
-                    m.close()
-        self._maps.clear()
-        for f in self._files.values():
-            f.close()  # type: ignore[attr-defined]
-        self._files.clear()
+        # Arrays returned by read_bytes may still view a memory map; it is then
+        # released when the last of them goes away.
+        for source in self._sources.values():
+            source.close()
+        self._sources.clear()
 
     def __enter__(self) -> Bundle:
         return self
@@ -221,8 +219,13 @@ class Bundle:
 
     # -- metadata ----------------------------------------------------------------------------
     @property
-    def index_path(self) -> Path:
+    def index_path(self) -> AnyPath:
         return index_path(self.prefix)
+
+    @property
+    def is_remote(self) -> bool:
+        """Whether the bundle is read from a URL (by range) rather than memory-mapped."""
+        return isinstance(self.prefix, RemotePath)
 
     @property
     def num_shards(self) -> int:
@@ -232,17 +235,17 @@ class Bundle:
     def big_endian(self) -> bool:
         return self.header.endianness == pb.BundleHeaderProto.BIG
 
-    def shard_path(self, shard_id: int) -> Path:
+    def shard_path(self, shard_id: int) -> AnyPath:
         return data_path(self.prefix, shard_id, self.num_shards)
 
-    def shard_paths(self) -> tuple[Path, ...]:
+    def shard_paths(self) -> tuple[AnyPath, ...]:
         return tuple(self.shard_path(i) for i in range(max(self.num_shards, 0)))
 
-    def missing_shards(self) -> tuple[Path, ...]:
+    def missing_shards(self) -> tuple[AnyPath, ...]:
         """Data files the header announces that do not exist."""
         return tuple(p for p in self.shard_paths() if not p.is_file())
 
-    def stray_shards(self) -> tuple[Path, ...]:
+    def stray_shards(self) -> tuple[AnyPath, ...]:
         """Data files with this bundle's prefix that the header does not announce.
 
         ``<prefix>.data-00000-of-00002`` beside a one-shard bundle: leftovers of
@@ -252,8 +255,13 @@ class Bundle:
         if not folder.is_dir():
             return ()
         expected = set(self.shard_paths())
-        found = folder.glob(f"{glob_escape(self.prefix.name)}.data-*-of-*")
-        return tuple(sorted(q for q in found if DATA_RE.search(q.name) and q not in expected))
+        name = self.prefix.name
+        found = (
+            e.path
+            for e in storage.listdir(folder)
+            if e.name.startswith(name) and DATA_RE.fullmatch(e.name[len(name) :])
+        )
+        return tuple(sorted((q for q in found if q not in expected), key=str))
 
     def listed_keys(self) -> tuple[str, ...]:
         """Keys as ``tf.train.list_variables`` gives them: all but the header and slice entries."""
@@ -274,10 +282,11 @@ class Bundle:
         return found
 
     # -- data ---------------------------------------------------------------------------------
-    def _shard(self, entry: Entry) -> mmap.mmap | bytes:
+    def shard_source(self, entry: Entry) -> Source:
+        """The open data shard holding ``entry`` (opened on first use)."""
         sid = entry.shard_id
-        if sid in self._maps:
-            return self._maps[sid]
+        if sid in self._sources:
+            return self._sources[sid]
         if not 0 <= sid < self.num_shards:
             raise CorruptFileError(
                 f"entry {entry.key!r} is in shard {sid}, but the header declares "
@@ -286,53 +295,58 @@ class Bundle:
                 reason=Reason.SHARD_OUT_OF_RANGE,
             )
         path = self.shard_path(sid)
-        try:
-            f = path.open("rb")
-        except FileNotFoundError:
+        if not path.is_file():
             raise CorruptFileError(
                 f"data shard {path.name} is missing (needed by entry {entry.key!r}); "
                 f"the bundle {self.prefix.name} declares {self.num_shards} shard(s)",
                 path=path,
                 reason=Reason.MISSING_SHARD,
-            ) from None
-        size = os.fstat(f.fileno()).st_size
-        m: mmap.mmap | bytes
-        if size == 0:
-            f.close()
-            m = b""
-        else:
-            try:
-                m = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
-            except (OSError, ValueError):
-                m = f.read()
-                f.close()
-            else:
-                self._files[sid] = f
-        self._maps[sid] = m
-        return m
+            )
+        source = self._sources[sid] = storage.open_source(path)
+        return source
 
-    def _span(self, entry: Entry) -> memoryview:
-        data = self._shard(entry)
+    def open_shards(self) -> dict[int, Source]:
+        """Every data shard that exists, opened (shard id -> source)."""
+        for sid, path in enumerate(self.shard_paths()):
+            if sid not in self._sources and path.is_file():
+                self._sources[sid] = storage.open_source(path)
+        return dict(self._sources)
+
+    def use_source(self, shard_id: int, source: Source) -> None:
+        """Read shard ``shard_id`` through ``source`` (a windowed view while streaming)."""
+        self._sources[shard_id] = source
+
+    def check_bounds(self, entry: Entry) -> None:
+        """Raise unless the entry's span lies inside its shard (nothing is read)."""
+        size = self.shard_source(entry).size
         if entry.offset < 0 or entry.size < 0:
             raise CorruptFileError(
                 f"entry {entry.key!r}: negative offset {entry.offset} or size {entry.size}",
                 path=self.index_path,
             )
-        if entry.offset + entry.size > len(data):
+        if entry.offset + entry.size > size:
             raise CorruptFileError(
                 f"entry {entry.key!r}: {entry.size} bytes at offset {entry.offset} run past "
-                f"the end of the shard ({len(data)} bytes); the file is truncated",
+                f"the end of the shard ({size} bytes); the file is truncated",
                 path=self.shard_path(entry.shard_id),
                 offset=entry.offset,
                 reason=Reason.TRUNCATED,
             )
-        return memoryview(data)[entry.offset : entry.offset + entry.size]
+
+    def _span(self, entry: Entry) -> memoryview:
+        self.check_bounds(entry)
+        source = self.shard_source(entry)
+        start, end = entry.offset, entry.offset + entry.size
+        if isinstance(self.prefix, RemotePath):
+            return memoryview(source.read(start, end))
+        return memoryview(source.whole())[start:end]
 
     def check_span(self, entry: Entry) -> None:
         """Raise unless the entry's bytes lie inside an existing shard."""
-        self._span(entry).release()
+        self.check_bounds(entry)
 
-    def _checksum_error(self, entry: Entry, what: str, stored: int, actual: int) -> ChecksumError:
+    def checksum_error(self, entry: Entry, what: str, stored: int, actual: int) -> ChecksumError:
+        """The error for an entry whose bytes do not match its stored checksum."""
         return ChecksumError(
             f"entry {entry.key!r} (shard {entry.shard_id}, {entry.size} bytes at offset "
             f"{entry.offset}): {what} mismatch: stored 0x{stored:08x}, computed 0x{actual:08x}",
@@ -350,11 +364,20 @@ class Bundle:
             actual = crc32c.value(span)
             stored = crc32c.unmask(entry.crc32c)
             if actual != stored:
-                raise self._checksum_error(entry, "checksum", stored, actual)
+                raise self.checksum_error(entry, "checksum", stored, actual)
         return span
 
     def read_strings(self, entry: Entry, *, verify: bool = True) -> list[bytes]:
         """The elements of a DT_STRING tensor, in C order."""
+        if entry.size == 0 or entry.num_elements > entry.size:
+            return self.parse_strings(entry, b"", verify=verify)  # refused without reading
+        span = self._span(entry)
+        buf = bytes(span)
+        span.release()
+        return self.parse_strings(entry, buf, verify=verify)
+
+    def parse_strings(self, entry: Entry, buf: bytes, *, verify: bool = True) -> list[bytes]:
+        """The elements of the DT_STRING tensor ``entry`` whose stored bytes are ``buf``."""
         n = entry.num_elements
         if entry.size == 0:
             # TensorFlow writes nothing at all for a tensor it reads as empty.
@@ -364,7 +387,7 @@ class Bundle:
                     path=self.index_path,
                 )
             if verify and crc32c.unmask(entry.crc32c) != 0:
-                raise self._checksum_error(entry, "checksum", crc32c.unmask(entry.crc32c), 0)
+                raise self.checksum_error(entry, "checksum", crc32c.unmask(entry.crc32c), 0)
             return []
         if n > entry.size:
             raise CorruptFileError(
@@ -372,9 +395,6 @@ class Bundle:
                 "(each needs at least one length byte)",
                 path=self.index_path,
             )
-        span = self._span(entry)
-        buf = bytes(span)
-        span.release()
         path = self.shard_path(entry.shard_id)
         size = len(buf)
         lengths: list[int] = []
@@ -416,12 +436,12 @@ class Bundle:
             crc = crc32c.value(_hashed_lengths(lengths, self.big_endian))
             stored = crc32c.unmask(int.from_bytes(raw_check, order))
             if crc != stored:
-                raise self._checksum_error(entry, "string-length checksum", stored, crc)
+                raise self.checksum_error(entry, "string-length checksum", stored, crc)
             crc = crc32c.extend(crc, raw_check)
             crc = crc32c.extend(crc, buf[pos : pos + total])
             stored = crc32c.unmask(entry.crc32c)
             if crc != stored:
-                raise self._checksum_error(entry, "checksum", stored, crc)
+                raise self.checksum_error(entry, "checksum", stored, crc)
         out = []
         for length in lengths:
             out.append(buf[pos : pos + length])
@@ -456,7 +476,15 @@ class Bundle:
         Partitioned entries hold no bytes and variants cannot be read: both
         are passed over.  The error's ``reason`` says what is wrong
         (``MISSING_SHARD``, ``SHARD_OUT_OF_RANGE``, ``TRUNCATED``, ``CHECKSUM``, ...).
+        Behind a URL the checksums are verified while the shards stream in
+        (:func:`smlite.formats.bundle_stream.stream_problems`); problems come in
+        the same order either way.
         """
+        if checksums and self.is_remote:
+            from smlite.formats.bundle_stream import stream_problems
+
+            yield from stream_problems(self, progress=progress)
+            return
         for entry in self.entries.values():
             if entry.is_sliced:
                 continue
@@ -482,7 +510,7 @@ def _hashed_lengths(lengths: list[int], big_endian: bool) -> bytes:
     return b"".join(struct.pack(f"{end}I" if v <= 0xFFFFFFFF else f"{end}Q", v) for v in lengths)
 
 
-def _check_header(header: pb.BundleHeaderProto, path: Path) -> None:
+def _check_header(header: pb.BundleHeaderProto, path: AnyPath) -> None:
     if header.endianness not in (pb.BundleHeaderProto.LITTLE, pb.BundleHeaderProto.BIG):
         raise CorruptFileError(
             f"the bundle header has an unknown endianness value {header.endianness} "

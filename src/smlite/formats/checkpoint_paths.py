@@ -9,20 +9,25 @@ refused with a reason, so that a user learns what the files are.
 
 from __future__ import annotations
 
-import mmap
 import os
 import re
 from collections.abc import Sequence
 from pathlib import Path
 
 from smlite import pb
-from smlite.errors import CheckpointNotFoundError, CorruptFileError, Reason, UnsupportedError
-from smlite.formats import sstable, wire
+from smlite.errors import (
+    CheckpointNotFoundError,
+    CorruptFileError,
+    Reason,
+    SmliteError,
+    UnsupportedError,
+)
+from smlite.formats import sstable, storage, wire
+from smlite.formats.storage import AnyPath, RemotePath
 
 __all__ = [
     "DATA_RE",
     "data_path",
-    "glob_escape",
     "index_path",
     "read_meta_collections",
     "resolve_prefix",
@@ -35,28 +40,45 @@ _V1_SHARD_RE = re.compile(r"-\d{5}-of-\d{5}$")
 _CHECKPOINT_STATE_RE = re.compile(r'^model_checkpoint_path:\s*"((?:[^"\\]|\\.)*)"\s*$', re.M)
 
 
-def index_path(prefix: str | os.PathLike[str]) -> Path:
-    return Path(os.fspath(prefix) + ".index")
+def _suffixed(prefix: str | os.PathLike[str] | AnyPath, suffix: str) -> AnyPath:
+    if isinstance(prefix, RemotePath):
+        return prefix.parent / (prefix.name + suffix)
+    return Path(os.fspath(prefix) + suffix)
 
 
-def data_path(prefix: str | os.PathLike[str], shard: int, num_shards: int) -> Path:
-    return Path(f"{os.fspath(prefix)}.data-{shard:05d}-of-{num_shards:05d}")
+def index_path(prefix: str | os.PathLike[str] | AnyPath) -> AnyPath:
+    return _suffixed(prefix, ".index")
 
 
-def resolve_prefix(path: str | os.PathLike[str]) -> Path:
+def data_path(prefix: str | os.PathLike[str] | AnyPath, shard: int, num_shards: int) -> AnyPath:
+    return _suffixed(prefix, f".data-{shard:05d}-of-{num_shards:05d}")
+
+
+def _names(folder: AnyPath) -> list[str]:
+    """The names in ``folder`` (none when it cannot be listed)."""
+    try:
+        return [e.name for e in storage.listdir(folder)]
+    except SmliteError:
+        return []
+
+
+def resolve_prefix(path: str | os.PathLike[str] | AnyPath) -> AnyPath:
     """The bundle prefix for ``path``.
 
     Accepts a prefix (``ckpt-3``), its ``.index`` or one of its data files, a
     SavedModel directory (its ``variables/variables``), a SavedModel's
     ``variables`` directory, or a training directory with a ``checkpoint``
     state file (its latest checkpoint, as ``tf.train.latest_checkpoint``).
+    Behind a URL the folders are listed, never guessed at.
     """
-    p = Path(os.fspath(path))
-    text = os.fspath(p)
-    if text.endswith(".index") and p.is_file():
-        return Path(text[: -len(".index")])
-    if DATA_RE.search(text) and p.is_file():
-        return Path(DATA_RE.sub("", text))
+    p = storage.as_path(path)
+    storage.list_ahead(p)
+    if not p.is_dir():
+        storage.list_ahead(p.parent)
+    if p.name.endswith(".index") and p.is_file():
+        return p.parent / p.name[: -len(".index")]
+    if DATA_RE.search(p.name) and p.is_file():
+        return p.parent / DATA_RE.sub("", p.name)
     if index_path(p).is_file():
         return p
     if p.is_dir():
@@ -67,7 +89,7 @@ def resolve_prefix(path: str | os.PathLike[str]) -> Path:
         if state.is_file():
             latest = _latest_from_state(state)
             if latest is not None:
-                prefix = latest if latest.is_absolute() else p / latest
+                prefix = _in_folder(p, latest)
                 if index_path(prefix).is_file():
                     return prefix
                 _refuse_v1(prefix, _v1_files(prefix))
@@ -76,12 +98,13 @@ def resolve_prefix(path: str | os.PathLike[str]) -> Path:
                     f"{index_path(prefix)} does not exist",
                     path=state,
                 )
-        found = sorted(q.name[: -len(".index")] for q in p.glob("*.index") if q.is_file())
+        names = _names(p)
+        found = sorted(n[: -len(".index")] for n in names if _is_index(p / n))
         if len(found) == 1:
             return p / found[0]
         if not found:
-            shards = (q for q in p.glob("*-*-of-*") if _V1_SHARD_RE.search(q.name))
-            _refuse_v1(p, sorted(q for q in shards if _is_v1_file(q)))
+            shards = (p / n for n in names if _V1_SHARD_RE.search(n))
+            _refuse_v1(p, sorted((q for q in shards if _is_v1_file(q)), key=str))
         if found:
             raise CheckpointNotFoundError(
                 str(p),
@@ -99,7 +122,7 @@ def resolve_prefix(path: str | os.PathLike[str]) -> Path:
         raise CheckpointNotFoundError(str(p), [], path=p, hint="no such file or directory")
     _refuse_v1(p, _v1_files(p))
     siblings = (
-        sorted(q.name[: -len(".index")] for q in p.parent.glob("*.index") if q.is_file())
+        sorted(n[: -len(".index")] for n in _names(p.parent) if _is_index(p.parent / n))
         if p.parent.is_dir()
         else []
     )
@@ -111,12 +134,22 @@ def resolve_prefix(path: str | os.PathLike[str]) -> Path:
     )
 
 
-def glob_escape(name: str) -> str:
-    """``name`` with the glob wildcards ``*?[`` matched literally."""
-    return re.sub(r"([*?\[])", r"[\1]", name)
+def _is_index(path: AnyPath) -> bool:
+    return path.name.endswith(".index") and path.is_file()
 
 
-def _is_v1_file(path: Path) -> bool:
+def _in_folder(folder: AnyPath, named: Path) -> AnyPath:
+    """Where a checkpoint state file's path leads: absolute as written, else below ``folder``.
+
+    Behind a URL an absolute path of the writing machine means nothing; its
+    last part is looked for in ``folder``.
+    """
+    if isinstance(folder, RemotePath):
+        return folder / (named.name if named.is_absolute() else named.as_posix())
+    return named if named.is_absolute() else folder / named
+
+
+def _is_v1_file(path: AnyPath) -> bool:
     """A file of a TF1 V1 checkpoint: an SSTable that is neither an index nor a data shard.
 
     ``tf.compat.v1.train.Saver(write_version=V1)`` writes the TensorSlice format:
@@ -129,18 +162,20 @@ def _is_v1_file(path: Path) -> bool:
     return sstable.has_magic(path)
 
 
-def _v1_files(prefix: Path) -> list[Path]:
+def _v1_files(prefix: AnyPath) -> list[AnyPath]:
     """The files of a V1 checkpoint with this prefix: ``prefix`` itself or its shards."""
     found = [prefix] if _is_v1_file(prefix) else []
     if prefix.parent.is_dir():
-        pattern = f"{glob_escape(prefix.name)}-*-of-*"
-        found += sorted(
-            q for q in prefix.parent.glob(pattern) if _V1_SHARD_RE.search(q.name) and _is_v1_file(q)
+        shards = (
+            prefix.parent / n
+            for n in _names(prefix.parent)
+            if n.startswith(prefix.name + "-") and _V1_SHARD_RE.search(n)
         )
+        found += sorted((q for q in shards if _is_v1_file(q)), key=str)
     return found
 
 
-def _refuse_v1(path: Path, files: Sequence[Path]) -> None:
+def _refuse_v1(path: AnyPath, files: Sequence[AnyPath]) -> None:
     if not files:
         return
     shown = ", ".join(f.name for f in files[:4]) + (", ..." if len(files) > 4 else "")
@@ -154,26 +189,26 @@ def _refuse_v1(path: Path, files: Sequence[Path]) -> None:
     )
 
 
-def read_meta_collections(prefix: str | os.PathLike[str]) -> pb.MetaGraphDef | None:
+def read_meta_collections(prefix: str | os.PathLike[str] | AnyPath) -> pb.MetaGraphDef | None:
     """The collections of ``<prefix>.meta`` (a TF1 ``Saver`` MetaGraphDef), or None.
 
     Only the ``collection_def`` fields (number 4) are parsed; the graph, which
-    makes up most of the file, is skipped over without being decoded.
+    makes up most of the file, is skipped over without being decoded (or,
+    behind a URL, fetched).
     """
-    path = Path(os.fspath(prefix) + ".meta")
+    path = _suffixed(prefix, ".meta")
     if not path.is_file():
         return None
     try:
-        with path.open("rb") as f:
-            size = os.fstat(f.fileno()).st_size
-            if size == 0:
+        with storage.open_source(path) as source:
+            if source.size == 0:
                 return None
-            with mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as m:
-                chunks = [
-                    m[field.key_start : field.end]
-                    for field in wire.iter_fields(m)
-                    if field.number == 4 and field.wire_type == wire.LEN
-                ]
+            m = source.buffer()
+            chunks = [
+                bytes(m[field.key_start : field.end])
+                for field in wire.iter_fields(m)
+                if field.number == 4 and field.wire_type == wire.LEN
+            ]
         return pb.MetaGraphDef.FromString(b"".join(chunks))
     except (wire.WireError, pb.DecodeError) as e:
         raise CorruptFileError(
@@ -181,10 +216,10 @@ def read_meta_collections(prefix: str | os.PathLike[str]) -> pb.MetaGraphDef | N
         ) from e
 
 
-def _latest_from_state(state: Path) -> Path | None:
+def _latest_from_state(state: AnyPath) -> Path | None:
     try:
-        text = state.read_text(encoding="utf-8", errors="replace")
-    except OSError:
+        text = storage.read_bytes(state).decode("utf-8", errors="replace")
+    except SmliteError:
         return None
     m = _CHECKPOINT_STATE_RE.search(text)
     if m is None:

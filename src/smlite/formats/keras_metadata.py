@@ -26,12 +26,12 @@ import binascii
 import json
 import os
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from smlite import pb
-from smlite.errors import CorruptFileError
-from smlite.formats import wire
+from smlite.errors import CorruptFileError, PathOrUrl, RemoteError, SmliteError
+from smlite.formats import storage, wire
+from smlite.formats.storage import AnyPath
 
 __all__ = [
     "KERAS_METADATA_FILENAME",
@@ -72,24 +72,26 @@ class RawKerasNode:
         )
 
 
-def read_keras_metadata(path: str | os.PathLike[str]) -> tuple[RawKerasNode, ...]:
+def read_keras_metadata(path: str | os.PathLike[str] | AnyPath) -> tuple[RawKerasNode, ...]:
     """Every entry of the ``keras_metadata.pb`` at ``path``, in file order.
 
     Raises :class:`CorruptFileError` (with the path and the entry's offset) when the file
     is unreadable, larger than :data:`MAX_FILE_BYTES` or damaged.
     """
-    p = Path(os.fspath(path))
+    p = storage.as_path(path)
     try:
-        size = p.stat().st_size
+        size = storage.size(p)
         if size > MAX_FILE_BYTES:
             raise CorruptFileError(
                 f"{size} bytes, more than the {MAX_FILE_BYTES} bytes smlite reads of a "
                 "keras_metadata.pb",
                 path=p,
             )
-        data = p.read_bytes()
-    except OSError as e:
-        raise CorruptFileError(f"cannot read: {e.strerror or e}", path=p) from e
+        data = storage.read_bytes(p)
+    except (RemoteError, CorruptFileError):
+        raise
+    except SmliteError as e:
+        raise CorruptFileError(e.detail, path=p) from e
     nodes: list[RawKerasNode] = []
     try:
         for field in wire.iter_fields(data):
@@ -106,7 +108,7 @@ def read_keras_metadata(path: str | os.PathLike[str]) -> tuple[RawKerasNode, ...
     return tuple(nodes)
 
 
-def _node(index: int, data: bytes, field: wire.Field, path: Path) -> RawKerasNode:
+def _node(index: int, data: bytes, field: wire.Field, path: AnyPath) -> RawKerasNode:
     try:
         entry = pb.KerasSavedObject.FromString(data[field.start : field.end])
     except pb.DecodeError as e:
@@ -128,7 +130,7 @@ def _node(index: int, data: bytes, field: wire.Field, path: Path) -> RawKerasNod
     )
 
 
-def parse_json(text: str, *, where: str, path: str | os.PathLike[str] | None = None) -> Any:
+def parse_json(text: str, *, where: str, path: PathOrUrl | None = None) -> Any:
     """The JSON value of one object's metadata; ``where`` names it in messages.
 
     An empty text is None (Keras writes none for objects it does not describe).  Raises

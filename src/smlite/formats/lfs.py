@@ -13,7 +13,9 @@ line first.
 
 from __future__ import annotations
 
-import os
+from smlite.errors import SmliteError
+from smlite.formats import storage
+from smlite.formats.storage import AnyPath
 
 __all__ = ["HINT", "MAGIC", "MAX_SIZE", "file_is_pointer", "is_pointer"]
 
@@ -29,12 +31,16 @@ def is_pointer(head: bytes) -> bool:
     return head.startswith(MAGIC)
 
 
-def file_is_pointer(path: str | os.PathLike[str]) -> bool:
-    """True when the file at ``path`` is a Git LFS pointer (False for anything unreadable)."""
+def file_is_pointer(path: AnyPath, *, size: int | None = None) -> bool:
+    """True when the file at ``path`` is a Git LFS pointer (False for anything unreadable).
+
+    ``size``, when the caller knows it (from a listing), spares asking for it;
+    only files smaller than :data:`MAX_SIZE` are opened.
+    """
     try:
-        if os.stat(path).st_size >= MAX_SIZE:
+        if (storage.size(path) if size is None else size) >= MAX_SIZE:
             return False
-        with open(path, "rb") as f:
-            return is_pointer(f.read(len(MAGIC)))
-    except OSError:
+        with storage.open_source(path) as source:
+            return is_pointer(bytes(source.read(0, len(MAGIC))))
+    except SmliteError:
         return False

@@ -4,7 +4,8 @@ TensorFlow reads ``saved_model.pb`` and falls back to ``saved_model.pbtxt``
 (text format); ``saved_model.cpb`` (the chunked "proto splitter" format) is
 not read by open-source loaders and is reported as unsupported here.
 
-A binary SavedModel is read lazily: the file is memory-mapped and only the
+A binary SavedModel is read lazily: the file is memory-mapped (or, behind a
+URL, read by range through :mod:`smlite.formats.storage`) and only the
 envelope is walked with the wire scanner::
 
     SavedModel    := { 1: int64 saved_model_schema_version, 2: MetaGraphDef meta_graphs* }
@@ -13,7 +14,10 @@ envelope is walked with the wire scanner::
 
 Every field of a MetaGraphDef except ``graph_def`` (the bulk of a large model)
 is parsed at once; the GraphDef's byte span is remembered and parsed, or
-scanned, only when asked for.
+scanned, only when asked for.  Over the network that is a read of the head
+(envelope, ``meta_info_def``, the GraphDef's key and length) and one of the
+fields after the GraphDef (signatures, object graph): two requests however
+large the graph; the graph itself is fetched once, when first asked for.
 
 Other messages are sometimes saved under the name ``saved_model.pb``; protobuf
 would parse them as a SavedModel without meta graphs, so their top-level fields
@@ -23,13 +27,10 @@ and the file is refused with a :class:`NotASavedModelError` naming what it is.
 
 from __future__ import annotations
 
-import contextlib
-import mmap
 import os
 import re
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from google.protobuf import text_format
 from google.protobuf.descriptor import FieldDescriptor
@@ -43,10 +44,10 @@ from smlite.errors import (
     SmliteError,
     UnsupportedError,
     VersionNotFoundError,
-    unreadable,
 )
-from smlite.formats import lfs, sniff, wire
+from smlite.formats import lfs, sniff, storage, wire
 from smlite.formats.sniff import sniff_problem
+from smlite.formats.storage import AnyPath
 
 __all__ = [
     "PB_NAME",
@@ -83,9 +84,9 @@ _DECODE_HINT = " (damaged bytes, or a string field that is not valid UTF-8)"
 class ServingLayout:
     """A TF Serving base path: one numeric child folder per model version."""
 
-    base_path: Path
+    base_path: AnyPath
     #: ``(version, folder)`` pairs sorted by version, then folder name.
-    versions: tuple[tuple[int, Path], ...]
+    versions: tuple[tuple[int, AnyPath], ...]
     #: Child entries that are not version folders (TF Serving ignores them).
     ignored: tuple[str, ...]
     #: The version this handle reads: the highest one unless one was asked for.
@@ -93,14 +94,14 @@ class ServingLayout:
     requested: bool
 
     @property
-    def chosen_path(self) -> Path:
+    def chosen_path(self) -> AnyPath:
         # With duplicates ("1" and "001") the first folder by name wins; check
         # reports the ambiguity.
         return next(p for v, p in self.versions if v == self.chosen)
 
     @property
-    def duplicates(self) -> dict[int, tuple[Path, ...]]:
-        seen: dict[int, list[Path]] = {}
+    def duplicates(self) -> dict[int, tuple[AnyPath, ...]]:
+        seen: dict[int, list[AnyPath]] = {}
         for v, p in self.versions:
             seen.setdefault(v, []).append(p)
         return {v: tuple(ps) for v, ps in seen.items() if len(ps) > 1}
@@ -110,16 +111,16 @@ class ServingLayout:
 class Location:
     """Where a SavedModel's files are."""
 
-    model_dir: Path
-    file: Path
+    model_dir: AnyPath
+    file: AnyPath
     kind: Literal["pb", "pbtxt"]
     serving: ServingLayout | None = None
 
 
-def _describe_dir(path: Path) -> str:
+def _describe_dir(path: AnyPath) -> str:
     try:
-        names = sorted(os.listdir(path))
-    except OSError:
+        names = [e.name for e in storage.listdir(path)]
+    except SmliteError:
         return ""
     if not names:
         return " (the directory is empty)"
@@ -127,21 +128,27 @@ def _describe_dir(path: Path) -> str:
     return f" (it contains: {shown})"
 
 
-def serving_layout(base: Path, version: int | None = None) -> ServingLayout | None:
+def serving_layout(base: AnyPath, version: int | None = None) -> ServingLayout | None:
     """``base`` as a TF Serving base path: its numbered version folders; None when it has none.
 
-    The one reading of a base path: :func:`locate` (every command) and ``check``
-    use it.  Raises :class:`VersionNotFoundError` when ``version`` is not one of them.
+    The one reading of a base path: :func:`locate` (every command), ``check``
+    and fleet discovery use it.  Behind a URL the base is listed once (the
+    version "folders" of a prefix).  Raises :class:`VersionNotFoundError` when
+    ``version`` is not one of them.
     """
-    versions: list[tuple[int, Path]] = []
+    versions: list[tuple[int, AnyPath]] = []
     ignored: list[str] = []
     try:
-        entries = sorted(os.scandir(base), key=lambda e: e.name)
-    except OSError:
+        entries = storage.listdir(base)
+    except NotASavedModelError:
+        return None
+    except SmliteError:
+        if storage.is_remote(base):
+            raise  # the store failed: say so rather than "not a base path"
         return None
     for entry in entries:
         if entry.is_dir() and _VERSION_RE.fullmatch(entry.name) and int(entry.name) <= _INT64_MAX:
-            versions.append((int(entry.name), Path(entry.path)))
+            versions.append((int(entry.name), entry.path))
         else:
             ignored.append(entry.name)
     if not versions:
@@ -157,7 +164,7 @@ def serving_layout(base: Path, version: int | None = None) -> ServingLayout | No
     return ServingLayout(base, tuple(versions), tuple(ignored), chosen, requested)
 
 
-def _model_file(model_dir: Path) -> Location | None:
+def _model_file(model_dir: AnyPath) -> Location | None:
     pb_path = model_dir / PB_NAME
     if pb_path.is_file():
         return Location(model_dir, pb_path, "pb")
@@ -176,7 +183,7 @@ def _model_file(model_dir: Path) -> Location | None:
     return None
 
 
-def is_model_path(path: str | os.PathLike[str]) -> bool:
+def is_model_path(path: str | os.PathLike[str] | AnyPath) -> bool:
     """True when ``path`` names a SavedModel rather than something else (a checkpoint).
 
     That is a ``saved_model.pb``/``.pbtxt`` file, a directory holding a
@@ -185,7 +192,8 @@ def is_model_path(path: str | os.PathLike[str]) -> bool:
     none, a folder that is not a checkpoint's either.  For such a path,
     :func:`locate` finds the model or says why there is none.
     """
-    p = Path(os.fspath(path))
+    p = storage.as_path(path)
+    storage.list_ahead(p)
     if p.is_file():
         return p.name in (PB_NAME, PBTXT_NAME)
     if not p.is_dir():
@@ -198,17 +206,21 @@ def is_model_path(path: str | os.PathLike[str]) -> bool:
     if any((layout.chosen_path / n).is_file() for n in (PB_NAME, PBTXT_NAME, CPB_NAME)):
         return True
     # An incomplete served version: a base path, unless the folder is a checkpoint's.
-    return not (p / "checkpoint").is_file() and not any(q.is_file() for q in p.glob("*.index"))
+    indexes = [e.path for e in storage.listdir(p) if e.name.endswith(".index")]
+    return not (p / "checkpoint").is_file() and not any(q.is_file() for q in indexes)
 
 
-def locate(path: str | os.PathLike[str], *, version: int | None = None) -> Location:
-    """Find the SavedModel file for ``path``.
+def locate(path: str | os.PathLike[str] | AnyPath, *, version: int | None = None) -> Location:
+    """Find the SavedModel file for ``path`` (a local path or a URL).
 
     ``path`` may be a model directory, a ``saved_model.pb``/``.pbtxt`` file, or
     a TF Serving base path whose numeric children are versions; then the
-    highest version is used unless ``version`` names another one.
+    highest version is used unless ``version`` names another one.  Behind a
+    URL this lists the model folder once (a base path and its served version:
+    twice) and reads nothing.
     """
-    p = Path(os.fspath(path))
+    p = storage.as_path(path)
+    storage.list_ahead(p)
     if not p.exists():
         raise NotASavedModelError("no such file or directory", path=p, reason=Reason.NOT_FOUND)
     if p.is_file():
@@ -281,8 +293,9 @@ class SavedModelFile:
     def __init__(self, location: Location) -> None:
         self.location = location
         self.path = location.file
-        self._mmap: mmap.mmap | None = None
-        self._buffer: bytes | mmap.mmap = b""
+        self._source: storage.Source | None = None
+        # The wire scanner's view of the file: the memory map, or a RangeBuffer over a URL.
+        self._buffer: Any = b""
         self.schema_version = 0
         self.meta_graphs: tuple[RawMetaGraph, ...] = ()
         if location.kind == "pb":
@@ -292,42 +305,32 @@ class SavedModelFile:
 
     # -- lifecycle ---------------------------------------------------------
     def close(self) -> None:
-        if self._mmap is not None:
-            # BufferError: a caller still holds a view of the mapping; the OS
-            # unmaps it when the last view is gone.
-            with contextlib.suppress(BufferError):
-                self._mmap.close()
-            self._mmap = None
+        if self._source is not None:
+            self._source.close()
+            self._source = None
             self._buffer = b""
 
     @property
     def size(self) -> int:
-        return self.path.stat().st_size
+        return self._source.size if self._source is not None else storage.size(self.path)
 
     # -- binary ------------------------------------------------------------
     def _open_binary(self) -> None:
-        try:
-            with open(self.path, "rb") as f:
-                size = os.fstat(f.fileno()).st_size
-                if size == 0:
-                    raise CorruptFileError(
-                        "the file is empty (0 bytes); the export did not finish or the "
-                        "copy was truncated",
-                        path=self.path,
-                        reason=Reason.EMPTY,
-                    )
-                self._mmap = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
-        except OSError as e:
-            raise unreadable(self.path, e) from e
-        self._buffer = self._mmap
-        head = bytes(self._mmap[:512])
+        source = self._source = storage.open_source(self.path)
+        if source.size == 0:
+            raise CorruptFileError(
+                "the file is empty (0 bytes); the export did not finish or the copy was truncated",
+                path=self.path,
+                reason=Reason.EMPTY,
+            )
+        head = bytes(source.read(0, 512))
         problem = sniff.sniff_problem(head)
         if problem is not None:
             foreign = sniff.foreign_text(head.decode("ascii", "replace"))
             if problem[0] is Reason.TEXT_FILE and foreign is not None:
                 raise sniff.not_a_saved_model(self.path, foreign, " in text format")
             raise CorruptFileError(problem[1], path=self.path, reason=problem[0])
-        buf = self._mmap
+        buf = self._buffer = source.buffer()
         metas: list[RawMetaGraph] = []
         try:
             first = next(wire.iter_fields(buf), None)
@@ -357,6 +360,9 @@ class SavedModelFile:
         for field in wire.iter_fields(buf, start, end):
             if field.number == 2 and field.wire_type == wire.LEN:
                 graph_spans.append((field.start, field.end))
+                if self._source is not None:
+                    # Over the network: everything after the graph in one request.
+                    self._source.prefetch(field.end, end)
             else:
                 pieces.append(bytes(buf[field.key_start : field.end]))
         header = pb.MetaGraphDef()
@@ -372,10 +378,7 @@ class SavedModelFile:
 
     # -- text --------------------------------------------------------------
     def _open_text(self) -> None:
-        try:
-            data = self.path.read_bytes()
-        except OSError as e:
-            raise unreadable(self.path, e) from e
+        data = storage.read_bytes(self.path)
         if lfs.is_pointer(data):
             problem = sniff.sniff_problem(data[:512])
             assert problem is not None
@@ -411,11 +414,20 @@ class SavedModelFile:
         self.meta_graphs = tuple(metas)
 
     # -- lazy pieces -------------------------------------------------------
+    def contents(self) -> memoryview:
+        """The whole binary file: a view of the memory map, or (behind a URL) fetched once.
+
+        Empty once the file is closed (and for a text-format SavedModel).
+        """
+        if self._source is None:
+            return memoryview(b"")
+        return memoryview(self._source.whole())
+
     def graph_bytes(self, meta: RawMetaGraph) -> bytes | memoryview:
         """The serialized GraphDef of ``meta`` (empty when it has none)."""
         if meta.parsed_graph is not None:
             return meta.parsed_graph.SerializeToString()
-        view = memoryview(self._buffer)
+        view = self.contents()
         if len(meta.graph_spans) == 1:
             start, end = meta.graph_spans[0]
             return view[start:end]
@@ -426,9 +438,10 @@ class SavedModelFile:
         if meta.parsed_graph is not None:
             return meta.parsed_graph
         graph = pb.GraphDef()
+        view = self.contents()
         for start, end in meta.graph_spans:
             try:
-                graph.MergeFromString(self._buffer[start:end])
+                graph.MergeFromString(bytes(view[start:end]))
             except DecodeError as e:
                 raise CorruptFileError(
                     f"the GraphDef of meta graph #{meta.index} cannot be parsed: {e}{_DECODE_HINT}",

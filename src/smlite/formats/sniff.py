@@ -10,9 +10,8 @@ under the SavedModel's name -- a frozen GraphDef, a bare MetaGraphDef, TF-Hub's
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
-from smlite.errors import NotASavedModelError, Reason
+from smlite.errors import NotASavedModelError, PathOrUrl, Reason
 from smlite.formats import lfs, wire
 
 __all__ = [
@@ -114,7 +113,7 @@ def foreign_message(buf: wire.Buffer) -> Reason | None:
     return None
 
 
-def not_a_saved_model(path: Path, reason: Reason, extra: str = "") -> NotASavedModelError:
+def not_a_saved_model(path: PathOrUrl, reason: Reason, extra: str = "") -> NotASavedModelError:
     return NotASavedModelError(
         f"this is not a SavedModel but {_LOOKS_LIKE[reason]}{extra}; loaders find "
         "no meta graph in it. Export a SavedModel (tf.saved_model.save, or "

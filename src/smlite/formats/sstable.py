@@ -41,10 +41,10 @@ import os
 import struct
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 
-from smlite.errors import ChecksumError, CorruptFileError, UnsupportedError
-from smlite.formats import crc32c, snappy
+from smlite.errors import ChecksumError, CorruptFileError, SmliteError, UnsupportedError
+from smlite.formats import crc32c, snappy, storage
+from smlite.formats.storage import AnyPath
 from smlite.formats.wire import WireError, read_varint
 
 __all__ = [
@@ -68,16 +68,14 @@ _SNAPPY_MAX_RATIO = 64
 _U32 = struct.Struct("<I")
 
 
-def has_magic(path: str | os.PathLike[str]) -> bool:
+def has_magic(path: AnyPath) -> bool:
     """True when the file at ``path`` ends with the SSTable footer magic (False if unreadable)."""
     try:
-        with open(path, "rb") as f:
-            size = os.fstat(f.fileno()).st_size
-            if size < FOOTER_SIZE:
+        with storage.open_source(path) as source:
+            if source.size < FOOTER_SIZE:
                 return False
-            f.seek(size - 8)
-            lo, hi = struct.unpack("<II", f.read(8))
-    except (OSError, struct.error):
+            lo, hi = struct.unpack("<II", source.read(source.size - 8, source.size))
+    except (SmliteError, struct.error):
         return False
     return (hi << 32) | lo == MAGIC
 
@@ -119,17 +117,16 @@ class SSTable:
     >>> for key, value in table.items(): ...                 # doctest: +SKIP
     """
 
-    def __init__(self, path: str | os.PathLike[str], data: bytes) -> None:
-        self.path = Path(os.fspath(path))
+    def __init__(self, path: str | os.PathLike[str] | AnyPath, data: bytes) -> None:
+        self.path = storage.as_path(path)
         self._data = data
         self.metaindex_handle, self.index_handle = self._read_footer()
 
     @classmethod
-    def open(cls, path: str | os.PathLike[str]) -> SSTable:
-        p = Path(os.fspath(path))
-        with p.open("rb") as f:
-            data = f.read()
-        return cls(p, data)
+    def open(cls, path: str | os.PathLike[str] | AnyPath) -> SSTable:
+        """Read the whole table (one request behind a URL)."""
+        p = storage.as_path(path)
+        return cls(p, storage.read_bytes(p))
 
     @property
     def size(self) -> int:

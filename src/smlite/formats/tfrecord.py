@@ -22,10 +22,10 @@ import os
 import struct
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 
-from smlite.errors import ChecksumError, CorruptFileError, unreadable
-from smlite.formats import crc32c
+from smlite.errors import ChecksumError, CorruptFileError, PathOrUrl
+from smlite.formats import crc32c, storage
+from smlite.formats.storage import AnyPath
 
 __all__ = ["HEADER_SIZE", "FOOTER_SIZE", "Record", "count_records", "iter_records"]
 
@@ -48,7 +48,7 @@ class Record:
 
 
 def iter_records(
-    buf: bytes | memoryview | mmap.mmap, *, path: str | os.PathLike[str] | None = None
+    buf: bytes | memoryview | mmap.mmap, *, path: PathOrUrl | None = None
 ) -> Iterator[Record]:
     """Yield every record of a TFRecord file held in ``buf``, checking the framing.
 
@@ -101,17 +101,9 @@ def iter_records(
         index += 1
 
 
-def count_records(path: str | os.PathLike[str]) -> int:
-    """Verify a TFRecord file and return its number of records."""
-    p = Path(os.fspath(path))
-    try:
-        with open(p, "rb") as f:
-            if os.fstat(f.fileno()).st_size == 0:
-                return 0
-            with mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as m:
-                count = 0
-                for _ in iter_records(m, path=p):
-                    count += 1
-                return count
-    except OSError as e:
-        raise unreadable(p, e) from e
+def count_records(path: str | os.PathLike[str] | AnyPath) -> int:
+    """Verify a TFRecord file (local, or behind a URL) and return its number of records."""
+    p = storage.as_path(path)
+    with storage.open_source(p) as source:
+        data = source.whole()
+        return sum(1 for _ in iter_records(data, path=p)) if source.size else 0

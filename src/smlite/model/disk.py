@@ -1,5 +1,7 @@
 """The files of a model directory and what they weigh: stat calls only, nothing read or written.
 
+Behind a URL the sizes come from the folders' listings (one per folder).
+
 Two commands measure the directory, each in its own terms:
 
 * :func:`disk_usage` (``summary``, ``report``): how much the parts a
@@ -19,6 +21,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from smlite.formats import storage
+from smlite.formats.storage import AnyPath, RemotePath
 
 if TYPE_CHECKING:
     from smlite.model.saved_model import SavedModel
@@ -64,9 +69,12 @@ def _walk(folder: Path) -> Iterator[Path]:
             yield Path(root, name)
 
 
-def _dir_usage(folder: Path) -> DirUsage | None:
+def _dir_usage(folder: AnyPath) -> DirUsage | None:
     if not folder.is_dir():
         return None
+    if isinstance(folder, RemotePath):  # a URL: one listing per folder, sizes included
+        sizes = [storage.entry_size(e) for e in storage.walk(folder) if e.kind == "file"]
+        return DirUsage(len(sizes), sum(sizes))
     files = size = 0
     for path in _walk(folder):
         try:
@@ -82,7 +90,7 @@ def disk_usage(sm: SavedModel) -> DiskUsage:
     """Measure the parts of the model directory (read-only: stat calls only)."""
     model_dir = sm.path
     return DiskUsage(
-        saved_model_file=sm.file.stat().st_size,
+        saved_model_file=storage.size(sm.file),
         variables=_dir_usage(model_dir / "variables"),
         assets=_dir_usage(model_dir / "assets"),
         assets_extra=_dir_usage(model_dir / "assets.extra"),
@@ -102,8 +110,15 @@ def _file_kind(rel: str, saved_model_name: str) -> str:
     }.get(first, "debug_info" if rel == "debug/saved_model_debug_info.pb" else "other")
 
 
-def model_files(model_dir: Path, saved_model_name: str) -> tuple[FileSize, ...]:
+def model_files(model_dir: AnyPath, saved_model_name: str) -> tuple[FileSize, ...]:
     """Every file under the model directory (symlinks not followed), by path."""
+    if isinstance(model_dir, RemotePath):  # one listing per folder, sizes included
+        return tuple(
+            FileSize(rel, storage.entry_size(e), _file_kind(rel, saved_model_name))
+            for e in storage.walk(model_dir)
+            if e.kind == "file"
+            for rel in (storage.relative(e.path, model_dir),)
+        )
     found: list[FileSize] = []
     for full in _walk(model_dir):
         try:

@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
+from typing import Any
 
 __all__ = [
     "ALGORITHMS",
@@ -87,6 +88,11 @@ class Formula:
         minor = release[:2]
         return self.first <= minor and (self.last is None or minor <= self.last)
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # One of FORMULAS, named: a judgement travels back from a fleet worker (pickled),
+        # and the read-only field table is the module's, not a copy.
+        return (_formula_named, (self.name,))
+
 
 def _fields(checksum: tuple[str, ...], signatures: str) -> Mapping[str, tuple[str, ...]]:
     return MappingProxyType(
@@ -129,6 +135,10 @@ _NO_MODEL_PRODUCER = 5
 
 def release_text(release: Release | None) -> str:
     return "unknown" if release is None else ".".join(map(str, release))
+
+
+def _formula_named(name: str) -> Formula:
+    return next(f for f in FORMULAS if f.name == name)
 
 
 def formulas_for(release: Release | None, producer: int) -> tuple[Formula, ...]:

@@ -28,8 +28,7 @@ from smlite.formats import keras_metadata as km_format
 from smlite.model.keras_objects import LambdaFunction, custom_class, lambda_functions
 
 if TYPE_CHECKING:
-    from pathlib import Path
-
+    from smlite.formats.storage import AnyPath
     from smlite.model.saved_model import MetaGraph, SavedModel
 
 __all__ = [
@@ -188,7 +187,7 @@ class KerasSource:
 
     kind: str
     #: keras_metadata.pb, or saved_model.pb for object-graph metadata.
-    file: Path
+    file: AnyPath
     meta_graph: MetaGraph | None
     raw: tuple[km_format.RawKerasNode, ...]
 

@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from types import MappingProxyType
+from typing import Any
 
 from smlite.errors import Reason, SmliteError
 
@@ -63,6 +64,12 @@ class OpRegistry:
 
     def __contains__(self, op: object) -> bool:
         return op in self.names
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # ``kernels`` is read-only (MappingProxyType), which does not pickle; a registry
+        # travels to fleet workers as a plain dict and is made read-only again there.
+        kernels = None if self.kernels is None else dict(self.kernels)
+        return (_registry_from, (self.names, self.source, kernels, self.kernel_source))
 
     def kernel_devices(self, op: str) -> frozenset[str] | None:
         """Device types with a kernel for ``op``; None when the registry does not know."""
@@ -98,6 +105,17 @@ class OpRegistry:
 
 
 _DEFAULT: OpRegistry | None = None
+
+
+def _registry_from(
+    names: frozenset[str],
+    source: str,
+    kernels: dict[str, frozenset[str]] | None,
+    kernel_source: str,
+) -> OpRegistry:
+    return OpRegistry(
+        names, source, None if kernels is None else MappingProxyType(kernels), kernel_source
+    )
 
 
 def _data(name: str) -> str:

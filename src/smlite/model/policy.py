@@ -28,12 +28,13 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
 from smlite.errors import SmliteError
+from smlite.formats.storage import AnyPath, RemotePath
 from smlite.model.rules import Finding, Rule, Severity, rule
 from smlite.model.saved_model import parse_tag_set
 
@@ -113,6 +114,14 @@ class Policy:
 
     def enabled(self, r: Rule) -> bool:
         return r.id not in self.disabled
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # The read-only mappings (MappingProxyType) do not pickle; a policy travels to
+        # fleet workers (processes, Dask) as plain dicts and is made read-only again there.
+        values = {f.name: getattr(self, f.name) for f in fields(self)}
+        for name in _MAPPINGS:
+            values[name] = dict(values[name])
+        return (_policy_from, (values,))
 
     def allows_keras_module(self, module: str) -> bool:
         """True when ``module`` (or a registered package) is, or is under, an allowed one."""
@@ -215,6 +224,15 @@ class Policy:
         )
 
 
+_MAPPINGS = ("required_signatures", "severity", "diff")
+
+
+def _policy_from(values: dict[str, Any]) -> Policy:
+    for name in _MAPPINGS:
+        values[name] = MappingProxyType(values[name])
+    return Policy(**values)
+
+
 def _read_toml(path: Path) -> dict[str, Any]:
     try:
         import tomllib
@@ -254,8 +272,14 @@ def load_policy(path: str | os.PathLike[str]) -> Policy:
     return Policy.from_table(table, source=p)
 
 
-def find_policy(start: str | os.PathLike[str]) -> Policy:
-    """The policy of the nearest ``pyproject.toml`` with ``[tool.smlite]`` above ``start``."""
+def find_policy(start: str | os.PathLike[str] | AnyPath) -> Policy:
+    """The policy of the nearest ``pyproject.toml`` with ``[tool.smlite]`` above ``start``.
+
+    A model behind a URL has no folders above it to search: the built-in
+    defaults apply unless a policy is given (``--config``).
+    """
+    if isinstance(start, RemotePath):
+        return Policy()
     p = Path(os.path.abspath(os.fspath(start)))
     for directory in (p, *p.parents):
         candidate = directory / "pyproject.toml"

@@ -16,8 +16,9 @@ from __future__ import annotations
 import enum
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from types import MappingProxyType
+
+from smlite.formats.storage import AnyPath
 
 __all__ = [
     "RULES",
@@ -500,8 +501,8 @@ def rule(key: str) -> Rule:
 class Where:
     """Where a finding is: a file of the model and, inside it, a graph location."""
 
-    #: The file, as a path the user gave plus the part inside the model.
-    file: Path | None = None
+    #: The file, as a path the user gave plus the part inside the model (or a URL).
+    file: AnyPath | None = None
     meta_graph: int | None = None
     tags: tuple[str, ...] | None = None
     function: str | None = None

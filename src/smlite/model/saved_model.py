@@ -7,14 +7,14 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
-from pathlib import Path
 from types import MappingProxyType
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from smlite import pb
 from smlite.errors import CorruptFileError, SignatureNotFoundError, TagSetNotFoundError
 from smlite.formats import saved_model as sm_format
-from smlite.formats import wire
+from smlite.formats import storage, wire
+from smlite.formats.storage import AnyPath
 from smlite.model.tensors import TensorInfo
 
 if TYPE_CHECKING:
@@ -128,7 +128,7 @@ class Asset:
     filename: str
     #: Every tensor an AssetFileDef of this file names (TF1 graphs may have several).
     tensor_names: tuple[str, ...]
-    path: Path
+    path: AnyPath
 
     @property
     def tensor_name(self) -> str:
@@ -343,8 +343,8 @@ class SavedModel:
 
     Use :func:`smlite.open` to get one.  Metadata (tag-sets, signatures) is
     parsed on open; graphs and variable data are read only when asked for.
-    The handle holds a memory map of ``saved_model.pb``: close it, or use it
-    as a context manager.
+    The handle holds a memory map of ``saved_model.pb`` (or, for a URL, the
+    ranges of it fetched so far): close it, or use it as a context manager.
 
     >>> import smlite
     >>> with smlite.open("tests/fixtures/models/module_one_signature") as sm:  # doctest: +SKIP
@@ -359,8 +359,15 @@ class SavedModel:
         )
 
     @classmethod
-    def open(cls, path: str | os.PathLike[str], *, version: int | None = None) -> SavedModel:
-        return cls(sm_format.locate(path, version=version))
+    def open(
+        cls,
+        path: str | os.PathLike[str] | AnyPath,
+        *,
+        version: int | None = None,
+        storage_options: Mapping[str, Any] | None = None,
+    ) -> SavedModel:
+        location = storage.as_path(path, storage_options=storage_options)
+        return cls(sm_format.locate(location, version=version))
 
     # -- lifecycle -------------------------------------------------------------
     def close(self) -> None:
@@ -377,12 +384,12 @@ class SavedModel:
 
     # -- files -----------------------------------------------------------------
     @property
-    def path(self) -> Path:
+    def path(self) -> AnyPath:
         """The model directory (for a serving base path: the chosen version's)."""
         return self.location.model_dir
 
     @property
-    def file(self) -> Path:
+    def file(self) -> AnyPath:
         """``saved_model.pb`` or ``saved_model.pbtxt``."""
         return self.location.file
 
@@ -394,6 +401,11 @@ class SavedModel:
     def serving(self) -> sm_format.ServingLayout | None:
         """The TF Serving layout when opened through a base path."""
         return self.location.serving
+
+    def contents(self) -> memoryview:
+        """The whole binary ``saved_model.pb``: a view of its memory map or, behind a URL,
+        its bytes, fetched once (and shared with the graph index).  Empty once closed."""
+        return self._file.contents()
 
     @property
     def schema_version(self) -> int:

@@ -23,7 +23,8 @@ from collections.abc import Iterable, Sequence
 
 from smlite.errors import CorruptFileError, SmliteError
 from smlite.formats import layout as layout_format
-from smlite.formats import wire
+from smlite.formats import storage, wire
+from smlite.formats.storage import RemotePath
 from smlite.model.disk import FileSize, model_files
 from smlite.model.dtypes import DType, dtype
 from smlite.model.rules import Finding, Where, rule
@@ -195,6 +196,8 @@ def _layout(sm: SavedModel, top: int) -> tuple[layout_format.FileLayout, int]:
     try:
         if sm.format == "pbtxt":
             return layout_format.layout(sm.proto.SerializeToString(), top=top), path.stat().st_size
+        if isinstance(path, RemotePath):  # fetched once, shared with the graph index
+            return layout_format.layout(sm.contents(), top=top), storage.size(path)
         with open(path, "rb") as f:
             size = os.fstat(f.fileno()).st_size
             if size == 0:

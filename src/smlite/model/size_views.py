@@ -8,8 +8,8 @@ All of them are exported by :mod:`smlite.model.size` too.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
+from smlite.formats.storage import AnyPath
 from smlite.model.disk import FileSize
 from smlite.model.dtypes import DType
 
@@ -138,8 +138,8 @@ class VariablesSize:
 class SizeReport:
     """Sizes of one SavedModel.  ``tree`` attributes ``encoded_bytes`` exactly."""
 
-    model_dir: Path
-    file: Path
+    model_dir: AnyPath
+    file: AnyPath
     #: ``pb``, or ``pbtxt`` whose binary encoding (what protobuf's limit is about) is attributed.
     format: str
     file_bytes: int

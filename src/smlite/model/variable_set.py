@@ -11,13 +11,14 @@ import difflib
 import fnmatch
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 from smlite import pb
 from smlite.errors import SmliteError, UnsupportedError, VariableNotFoundError
 from smlite.formats import bundle as bundle_format
 from smlite.formats.bundle import Bundle, Entry
+from smlite.formats.bundle_stream import map_streamed
+from smlite.formats.storage import AnyPath
 from smlite.model.dtypes import DType
 from smlite.model.variable_objects import ObjectInfo, SavedVariable
 from smlite.model.variable_values import numpy_dtype_of, read_value, readable
@@ -127,7 +128,7 @@ class VariableSet(Mapping[str, Variable]):
         self,
         bundle: Bundle | None,
         *,
-        prefix: Path,
+        prefix: AnyPath,
         kind: str,
         object_infos: Mapping[str, ObjectInfo] | None = None,
         saved_variables: Sequence[SavedVariable] = (),
@@ -159,7 +160,7 @@ class VariableSet(Mapping[str, Variable]):
 
     # -- construction -------------------------------------------------------------------
     @classmethod
-    def empty(cls, prefix: Path, *, kind: str, reason: str) -> VariableSet:
+    def empty(cls, prefix: AnyPath, *, kind: str, reason: str) -> VariableSet:
         return cls(None, prefix=prefix, kind=kind, missing_reason=reason)
 
     def _make_variable(self, bundle: Bundle, entry: Entry, info: ObjectInfo | None) -> Variable:
@@ -261,7 +262,7 @@ class VariableSet(Mapping[str, Variable]):
         return self._bundle
 
     @property
-    def index_path(self) -> Path:
+    def index_path(self) -> AnyPath:
         return bundle_format.index_path(self.prefix)
 
     @property
@@ -324,6 +325,8 @@ class VariableSet(Mapping[str, Variable]):
 
         ``progress`` is called with the number of stored bytes checked after
         each variable.  Variants and resources are skipped (they cannot be read).
+        Behind a URL each shard is read front to back in large ranges, shards in
+        parallel (:func:`smlite.formats.bundle_stream.map_streamed`).
         The object-graph entry is checked too when all variables are.
         """
         problems: list[Problem] = []
@@ -335,19 +338,21 @@ class VariableSet(Mapping[str, Variable]):
                 self._bundle.verify_entry(self._bundle.entries[OBJECT_GRAPH_KEY])
             except SmliteError as e:
                 problems.append(Problem(OBJECT_GRAPH_KEY, e))
-        for key in chosen:
+
+        def check(key: str) -> Problem | None:
             var = self[key]
             try:
-                if not readable(var.tf_dtype):
-                    continue
-                self._read_entry(var.entry, verify=True)
+                if readable(var.tf_dtype):
+                    self._read_entry(var.entry, verify=True)
             except UnsupportedError:
-                pass
+                return None
             except SmliteError as e:
-                problems.append(Problem(key, e))
-            if progress is not None:
-                progress(var.nbytes)
-        return tuple(problems)
+                return Problem(key, e)
+            return None
+
+        done = None if progress is None else (lambda k: progress(self[k].nbytes))
+        checked = map_streamed(self._bundle, chosen, lambda k: self[k].entry, check, done=done)
+        return (*problems, *(p for p in checked if p is not None))
 
     # -- lifecycle ----------------------------------------------------------------------------
     def close(self) -> None:

@@ -8,12 +8,12 @@ resources cannot be read.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from smlite.errors import CorruptFileError, UnsupportedError
 from smlite.formats import bundle as bundle_format
 from smlite.formats.bundle import Bundle, Entry
+from smlite.formats.storage import AnyPath
 from smlite.model.dtypes import DType
 
 if TYPE_CHECKING:
@@ -99,7 +99,9 @@ def decode(b: Bundle, entry: Entry, tf_dtype: DType, *, verify: bool) -> np.ndar
     return out
 
 
-def _check_coverage(entry: Entry, boxes: list[tuple[tuple[int, int], ...]], path: Path) -> None:
+def _check_coverage(
+    entry: Entry, boxes: list[tuple[tuple[int, int], ...]], path: AnyPath
+) -> None:
     """The slices of a partitioned tensor must tile it: disjoint, covering every element."""
     total = 0
     for box in boxes:

@@ -25,13 +25,14 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from smlite import pb
 from smlite.errors import CorruptFileError, SmliteError
 from smlite.formats import bundle as bundle_format
+from smlite.formats import storage
 from smlite.formats.bundle import Bundle
+from smlite.formats.storage import AnyPath
 from smlite.model.dtypes import DType
 from smlite.model.variable_objects import match_object_graphs, tf1_infos
 from smlite.model.variable_set import OBJECT_GRAPH_KEY, Problem, Variable, VariableSet
@@ -80,7 +81,7 @@ def _read_object_graph(b: Bundle) -> tuple[pb.TrackableObjectGraph | None, list[
 
 
 def _open(
-    prefix: Path,
+    prefix: AnyPath,
     *,
     kind: str,
     saved_graph: pb.SavedObjectGraph | None = None,
@@ -120,7 +121,7 @@ def _open(
         raise
 
 
-def open_checkpoint(path: str | os.PathLike[str]) -> VariableSet:
+def open_checkpoint(path: str | os.PathLike[str] | AnyPath) -> VariableSet:
     """Open any TensorBundle checkpoint and return its :class:`VariableSet`.
 
     ``path`` is a prefix (``ckpt-3``), its ``.index`` or data file, a
@@ -155,7 +156,9 @@ def saved_model_variables(sm: SavedModel) -> VariableSet:
     )
 
 
-def open_variables(path: str | os.PathLike[str], *, version: int | None = None) -> VariableSet:
+def open_variables(
+    path: str | os.PathLike[str] | AnyPath, *, version: int | None = None
+) -> VariableSet:
     """Variables of a SavedModel directory, a TF Serving base path or a checkpoint.
 
     A SavedModel (or serving base path, resolved as every command resolves it:
@@ -166,7 +169,7 @@ def open_variables(path: str | os.PathLike[str], *, version: int | None = None) 
     from smlite.formats import saved_model as sm_format
     from smlite.model.saved_model import SavedModel
 
-    p = Path(os.fspath(path))
+    p = storage.as_path(path)
     if version is None and not sm_format.is_model_path(p):
         return open_checkpoint(p)
     sm = SavedModel.open(p, version=version)

@@ -16,10 +16,10 @@ saved_model_cli prints them.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from pathlib import Path
+from collections.abc import Iterable, Sequence
 from typing import Protocol
 
+from smlite.errors import NamedLocation
 from smlite.model.saved_model import MetaGraph, SavedModel, Signature
 from smlite.model.tensors import TensorInfo
 from smlite.render.escape import escape
@@ -152,15 +152,15 @@ class _ServingLayout(Protocol):
     """What :func:`serving_notice` reads of ``smlite.formats.saved_model.ServingLayout``."""
 
     @property
-    def base_path(self) -> Path: ...
+    def base_path(self) -> NamedLocation: ...
     @property
-    def versions(self) -> tuple[tuple[int, Path], ...]: ...
+    def versions(self) -> Sequence[tuple[int, NamedLocation]]: ...
     @property
     def chosen(self) -> int: ...
     @property
     def requested(self) -> bool: ...
     @property
-    def chosen_path(self) -> Path: ...
+    def chosen_path(self) -> NamedLocation: ...
 
 
 def serving_notice(source: SavedModel | _ServingLayout | None) -> str:

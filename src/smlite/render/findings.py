@@ -168,6 +168,7 @@ def check_document(
                 "notes": r.count(Severity.NOTE),
                 "policy": str(r.policy.source) if r.policy.source else None,
                 "skipped": list(r.skipped),
+                "fetched": r.fetched.as_dict() if r.fetched is not None else None,
                 "findings": [finding_json(f, base) for f in sorted_findings(r.findings)],
             }
             for r in reports

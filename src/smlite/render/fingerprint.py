@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
+from smlite.errors import PathOrUrl
 from smlite.model.fingerprint import FIELDS, Fingerprint
 from smlite.model.fingerprint_releases import release_text
 from smlite.render.escape import escape, escape_text
@@ -16,7 +16,9 @@ from smlite.render.escape import escape, escape_text
 __all__ = ["fingerprint_document", "fingerprint_renderable"]
 
 
-def fingerprint_renderable(fp: Fingerprint, *, shown_path: Path | None = None) -> RenderableType:
+def fingerprint_renderable(
+    fp: Fingerprint, *, shown_path: PathOrUrl | None = None
+) -> RenderableType:
     path = escape(str(shown_path if shown_path is not None else fp.model_dir))
     stored = fp.stored
     recomputed = fp.recomputed or fp.computed
@@ -77,7 +79,7 @@ def fingerprint_renderable(fp: Fingerprint, *, shown_path: Path | None = None) -
     return Group(*parts)
 
 
-def fingerprint_document(fp: Fingerprint, *, shown_path: Path | None = None) -> dict[str, Any]:
+def fingerprint_document(fp: Fingerprint, *, shown_path: PathOrUrl | None = None) -> dict[str, Any]:
     stored = fp.stored
     computed = fp.computed
     return {

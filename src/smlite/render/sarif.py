@@ -3,14 +3,17 @@
 Paths in documents are shown relative to a base directory (normally the
 repository root, where CI runs); in SARIF 2.1.0 a file inside the base is an
 artifact location relative to ``%SRCROOT%``, which the run maps to the base's
-``file:`` URI, so GitHub code scanning places each result on the file.
+``file:`` URI, so GitHub code scanning places each result on the file.  A
+model read from a URL (``s3://...``) is shown, and located, by its URL.
 """
 
 from __future__ import annotations
 
 import os
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import Any
+
+from smlite.errors import PathOrUrl, location_text
 
 __all__ = ["SARIF_SCHEMA", "SARIF_VERSION", "artifact_location", "display_path", "sarif_log"]
 
@@ -18,22 +21,26 @@ SARIF_VERSION = "2.1.0"
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 
 
-def display_path(path: Path | None, base: Path | None) -> str:
-    """``path`` relative to ``base`` with forward slashes ("" for None)."""
+def display_path(path: PathOrUrl | None, base: Path | None) -> str:
+    """``path`` relative to ``base`` with forward slashes ("" for None); a URL as it is."""
     if path is None:
         return ""
+    if not isinstance(path, (str, PurePath)):
+        return location_text(path)
     if base is not None:
         try:
             return Path(os.path.relpath(path, base)).as_posix()
         except ValueError:  # another drive on Windows
             pass
-    return path.as_posix()
+    return Path(path).as_posix()
 
 
-def artifact_location(path: Path | None, base: Path | None) -> dict[str, Any]:
+def artifact_location(path: PathOrUrl | None, base: Path | None) -> dict[str, Any]:
     """A SARIF ``artifactLocation``: relative to ``%SRCROOT%`` inside ``base``, else a URI."""
     if path is None:
         return {"uri": "."}
+    if not isinstance(path, (str, PurePath)):
+        return {"uri": location_text(path)}  # a URL is a URI already
     if base is not None:
         try:
             rel = os.path.relpath(path, base)

@@ -8,7 +8,6 @@ Every name read from the model is escaped and put in ``rich.text.Text``
 from __future__ import annotations
 
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 from rich.console import Group, RenderableType
@@ -16,6 +15,7 @@ from rich.table import Table
 from rich.text import Text
 from rich.tree import Tree
 
+from smlite.errors import PathOrUrl
 from smlite.model.disk import FileSize
 from smlite.model.rules import Finding
 from smlite.model.size import (
@@ -168,7 +168,7 @@ def _variables(report: SizeReport) -> list[RenderableType]:
 
 
 def size_renderable(
-    report: SizeReport, findings: Sequence[Finding] = (), *, shown_path: Path | None = None
+    report: SizeReport, findings: Sequence[Finding] = (), *, shown_path: PathOrUrl | None = None
 ) -> RenderableType:
     """The whole ``smlite size`` text: headroom, the tree, then the tables."""
     path = shown_path if shown_path is not None else report.model_dir
@@ -266,7 +266,7 @@ def _files_json(report: SizeReport) -> dict[str, Any]:
 
 
 def size_document(
-    report: SizeReport, findings: Sequence[Finding] = (), *, shown_path: Path | None = None
+    report: SizeReport, findings: Sequence[Finding] = (), *, shown_path: PathOrUrl | None = None
 ) -> dict[str, Any]:
     """The ``--format json`` document (``"kind": "size"``)."""
     v = report.variables

@@ -33,7 +33,7 @@ from typing import Any
 
 import numpy as np
 
-from smlite.errors import SmliteError
+from smlite.errors import SmliteError, UnsupportedError
 from smlite.formats.saved_model import ServingLayout
 from smlite.model.saved_model import Signature
 from smlite.run.backend import (
@@ -184,6 +184,12 @@ def prepare(
         chosen = resolve_backend(backend, has_object_graph=mg.has_object_graph)
         # A signature function needs every argument; a session only the Placeholders.
         required = frozenset(sig.inputs) if chosen == "function" else required_inputs(mg, sig)
+        if not isinstance(sm.path, Path):
+            raise UnsupportedError(
+                "smlite run executes the model with TensorFlow, which reads local "
+                "files: copy the model to this machine first",
+                path=sm.path,
+            )
         model_dir = sm.path
         tags = mg.tags
         serving = sm.serving

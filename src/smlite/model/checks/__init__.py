@@ -23,17 +23,24 @@ rule family, one module each, and read a shared :class:`CheckContext`:
 * :mod:`.sizes` -- SML701-SML704: protobuf's limit, folded weights, the policy's limits.
 
 A model that cannot be opened still gets a report (that is the point of a
-gate); only a path that does not exist raises.
+gate); only a path that does not exist raises -- and a model behind a URL
+that could not be read: a :class:`~smlite.errors.RemoteError` (access denied,
+timeout, a body cut short) says nothing about the model, so it is raised
+("could not audit"), never reported as a finding nor as a clean bill.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from smlite.errors import NotASavedModelError, Reason
 from smlite.formats import saved_model as sm_format
+from smlite.formats import storage
+from smlite.formats.storage import AnyPath
+from smlite.formats.storage_stats import Fetched
 from smlite.model.checks import (
     assets,
     files,
@@ -70,16 +77,18 @@ _FAMILIES = (files, meta_graphs, ops, keras, assets, variables, fingerprint, ser
 class ModelReport:
     """The findings for one path given to ``check``."""
 
-    #: The path as given (a model directory or a TF Serving base directory).
-    path: Path
+    #: The path as given (a model directory or a TF Serving base directory; or a URL).
+    path: AnyPath
     findings: tuple[Finding, ...]
     #: The model directory checked (for a base directory: the served version's).
-    model_dir: Path | None = None
+    model_dir: AnyPath | None = None
     #: For a TF Serving base directory: the version it will serve.
     served_version: int | None = None
     policy: Policy = field(default_factory=Policy)
     #: Checks that could not run and why (e.g. variables without a readable index).
     skipped: tuple[str, ...] = ()
+    #: What checking it read: bytes, read requests and listings (over the network).
+    fetched: Fetched | None = None
 
     def count(self, severity: Severity) -> int:
         return sum(1 for f in self.findings if f.level == severity)
@@ -109,7 +118,7 @@ def model_root_for(path: str | os.PathLike[str]) -> Path:
 
 
 def check_path(
-    path: str | os.PathLike[str],
+    path: str | os.PathLike[str] | AnyPath,
     *,
     policy: Policy | None = None,
     registry: OpRegistry | None = None,
@@ -123,9 +132,25 @@ def check_path(
     ``registry`` to the policy's ``ops-from`` or TensorFlow 2.21's ops and kernels;
     ``fast`` skips the variable data checksums; ``ops_only`` runs only what
     ``smlite scan`` reports (ops and the graph they are read from).
-    Raises :class:`NotASavedModelError` only when ``path`` does not exist.
+    Raises :class:`NotASavedModelError` only when ``path`` does not exist, and
+    :class:`~smlite.errors.RemoteError` when a URL could not be read.
     """
-    p = Path(os.fspath(path))
+    with storage.measure() as reads:
+        report = _check(storage.as_path(path), policy, registry, fast, ops_only, progress)
+    if reads.failures:
+        raise reads.failures[0]
+    return dataclasses.replace(report, fetched=reads.totals())
+
+
+def _check(
+    p: AnyPath,
+    policy: Policy | None,
+    registry: OpRegistry | None,
+    fast: bool,
+    ops_only: bool,
+    progress: Progress | None,
+) -> ModelReport:
+    storage.list_ahead(p)
     if not p.exists() and not p.is_symlink():
         raise NotASavedModelError("no such file or directory", path=p, reason=Reason.NOT_FOUND)
     if p.is_file() and p.name in files.MODEL_FILES:
@@ -156,7 +181,8 @@ def check_path(
     )
 
 
-def _has_model_file(folder: Path) -> bool:
+def _has_model_file(folder: AnyPath) -> bool:
+    storage.list_ahead(folder)  # one listing behind a URL, not a question per name
     return any((folder / name).is_file() for name in files.MODEL_FILES)
 
 

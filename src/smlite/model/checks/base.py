@@ -21,6 +21,7 @@ from pathlib import Path
 from smlite.errors import CorruptFileError, SmliteError
 from smlite.formats import saved_model as sm_format
 from smlite.formats.graph_index import GraphIndex
+from smlite.formats.storage import AnyPath, RemotePath
 from smlite.model.policy import Policy
 from smlite.model.rules import RULES, Finding, Severity, Where, rule
 from smlite.model.saved_model import Asset, MetaGraph, SavedModel
@@ -126,17 +127,21 @@ def check(
     return register
 
 
-def message_at(error: SmliteError, file: Path | None) -> str:
+def message_at(error: SmliteError, file: AnyPath | None) -> str:
     """``error``'s message for a finding located at ``file``: without the path when it names it.
 
     A finding carries its file (and offset) itself, so the text leaves out the
     ``<path>: `` an error puts in front of its message; the offset stays in the text.
     """
-    if not error.located or error.path is None or file is None or Path(error.path) != file:
+    if not error.located or error.path is None or file is None or not _same(error.path, file):
         return str(error)
     if error.offset is not None:
         return f"at offset {error.offset}: {error.detail}"
     return error.detail
+
+
+def _same(path: str, file: AnyPath) -> bool:
+    return path == str(file) if isinstance(file, RemotePath) else Path(path) == file
 
 
 class CheckContext:
@@ -144,7 +149,7 @@ class CheckContext:
 
     def __init__(
         self,
-        path: Path,
+        path: AnyPath,
         *,
         policy: Policy,
         registry: OpRegistry,
@@ -169,7 +174,7 @@ class CheckContext:
         #: For a TF Serving base path: its version folders (one reading: formats.saved_model).
         self.layout: sm_format.ServingLayout | None = None
         #: The model directory checked (for a base path: the served version's), once known.
-        self.model_dir: Path | None = None
+        self.model_dir: AnyPath | None = None
         #: Why the SavedModel of ``model_dir`` could not be opened.
         self.open_error: SmliteError | None = None
         self._graphs: dict[int, GraphIndex | CorruptFileError] = {}
@@ -187,7 +192,7 @@ class CheckContext:
             return None
 
     @property
-    def file(self) -> Path:
+    def file(self) -> AnyPath:
         """``saved_model.pb`` (or ``.pbtxt``) of the opened model."""
         assert self.sm is not None
         return self.sm.file

@@ -13,8 +13,9 @@ from smlite.errors import (
     SmliteError,
     UnsupportedError,
 )
-from smlite.formats import lfs
+from smlite.formats import lfs, storage
 from smlite.formats import saved_model as sm_format
+from smlite.formats.storage import AnyPath, DirEntry
 from smlite.model.checks.base import CheckContext, Emit, Stage, check
 from smlite.model.rules import Where
 
@@ -25,20 +26,22 @@ MODEL_FILES = (sm_format.PB_NAME, sm_format.PBTXT_NAME, sm_format.CPB_NAME)
 _FOREIGN = frozenset({Reason.GRAPH_DEF, Reason.META_GRAPH_DEF, Reason.HUB_MODULE})
 
 
-def walk(root: Path) -> Iterator[Path]:
-    """Every file, directory and symlink under ``root`` (symlinks not followed)."""
-    for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
-        base = Path(dirpath)
-        for name in sorted(dirnames):
-            p = base / name
-            if p.is_symlink():
-                yield p
-        for name in sorted(filenames):
-            yield base / name
+def walk(root: AnyPath) -> Iterator[DirEntry]:
+    """Every file and symlink under ``root`` (symlinks not followed), as listed.
+
+    One listing per folder (:func:`smlite.formats.storage.walk`); a listing
+    gives each file's size, so nothing is opened to learn it.
+    """
+    return (e for e in storage.walk(root) if e.kind != "dir")
 
 
-def escapes(path: Path, root: Path) -> str | None:
-    """Where a symlink leads when that is outside ``root``; None when it stays inside."""
+def escapes(path: AnyPath, root: AnyPath) -> str | None:
+    """Where a symlink leads when that is outside ``root``; None when it stays inside.
+
+    Object stores and web servers have no symlinks: nothing behind a URL escapes.
+    """
+    if not isinstance(path, Path) or not isinstance(root, Path):
+        return None
     real_root = os.path.realpath(root)
     target = os.path.realpath(path)
     return None if os.path.commonpath([real_root, target]) == real_root else target
@@ -64,21 +67,22 @@ def file_walk(ctx: CheckContext, emit: Emit) -> None:
     """Git LFS pointers anywhere, symlinks leaving the model directory."""
     model_dir = ctx.model_dir
     assert model_dir is not None
-    for path in walk(model_dir):
-        if path.is_symlink():
+    for entry in walk(model_dir):
+        path = entry.path
+        if entry.kind == "symlink":
             target = escapes(path, model_dir)
             if target is not None:
                 emit(
                     "SML302",
-                    f"{path.relative_to(model_dir).as_posix()} is a symlink to {target}, "
+                    f"{storage.relative(path, model_dir)} is a symlink to {target}, "
                     "outside the model directory",
                     Where(path),
                 )
                 continue
-        if lfs.file_is_pointer(path):
+        if lfs.file_is_pointer(path, size=entry.size if entry.kind == "file" else None):
             emit(
                 "SML002",
-                f"{path.relative_to(model_dir).as_posix()} is a Git LFS pointer, "
+                f"{storage.relative(path, model_dir)} is a Git LFS pointer, "
                 f"not the file itself; {lfs.HINT}",
                 Where(path),
             )
@@ -118,7 +122,7 @@ def opens(ctx: CheckContext, emit: Emit) -> None:
             try:
                 _ = mg.assets
             except SmliteError as unparsed:
-                where = Path(unparsed.path) if unparsed.path else ctx.sm.file
+                where = _error_file(unparsed, ctx.sm.file)
                 emit("SML003", str(unparsed), Where(where))
         return
     if ctx.open_error is None:
@@ -126,7 +130,7 @@ def opens(ctx: CheckContext, emit: Emit) -> None:
     e = ctx.open_error
     assert ctx.model_dir is not None
     pb_path = ctx.model_dir / sm_format.PB_NAME
-    file = Path(e.path) if e.path else pb_path
+    file = _error_file(e, pb_path)
     if isinstance(e, UnsupportedError):
         emit("SML005", str(e), Where(ctx.model_dir / sm_format.CPB_NAME))
     elif isinstance(e, NotASavedModelError):
@@ -142,3 +146,10 @@ def opens(ctx: CheckContext, emit: Emit) -> None:
         emit("SML004", str(e), Where(file))
     else:
         emit("SML003", str(e), Where(file, offset=e.offset))
+
+
+def _error_file(error: SmliteError, default: AnyPath) -> AnyPath:
+    """The file an error names (a URL stays a URL), or ``default``."""
+    if not error.path:
+        return default
+    return storage.named(error.path) if storage.is_url(error.path) else Path(error.path)

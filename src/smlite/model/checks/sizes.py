@@ -7,6 +7,8 @@ exact attribution of the file (one reading, shared with ``smlite size``).
 from __future__ import annotations
 
 from smlite.errors import SmliteError
+from smlite.formats import storage
+from smlite.formats.storage import DirEntry
 from smlite.model.checks.base import CheckContext, Emit, Stage, check
 from smlite.model.checks.files import walk
 from smlite.model.rules import Where
@@ -15,6 +17,15 @@ from smlite.model.units import format_bytes
 
 def _size(n: int) -> str:
     return format_bytes(n, exact=True)
+
+
+def _followed_size(entry: DirEntry) -> int:
+    """A file's size; a symlink's is its target's (0 when that is no file)."""
+    if entry.kind == "file":
+        return storage.entry_size(entry)
+    if entry.kind == "symlink" and entry.path.is_file():
+        return storage.size(entry.path)
+    return 0
 
 
 @check("sizes", "SML701", "SML702", "SML703", "SML704", stage=Stage.MODEL, order=60)
@@ -31,7 +42,7 @@ def size_limits(ctx: CheckContext, emit: Emit) -> None:
         ctx.skipped.append(f"sizes not attributed: {e}")
     policy = ctx.policy
     if policy.max_model_size is not None:
-        total = sum(p.stat().st_size for p in walk(sm.path) if p.is_file() and not p.is_symlink())
+        total = sum(storage.entry_size(e) for e in walk(sm.path) if e.kind == "file")
         if total > policy.max_model_size:
             emit(
                 "SML701",
@@ -40,7 +51,7 @@ def size_limits(ctx: CheckContext, emit: Emit) -> None:
                 Where(sm.path),
             )
     if policy.max_graph_size is not None:
-        size = sm.file.stat().st_size
+        size = storage.size(sm.file)
         if size > policy.max_graph_size:
             emit(
                 "SML701",
@@ -50,11 +61,7 @@ def size_limits(ctx: CheckContext, emit: Emit) -> None:
             )
     if policy.max_variables_size is not None:
         variables = sm.path / "variables"
-        size = (
-            sum(p.stat().st_size for p in walk(variables) if p.is_file())
-            if variables.is_dir()
-            else 0
-        )
+        size = sum(_followed_size(e) for e in walk(variables)) if variables.is_dir() else 0
         if size > policy.max_variables_size:
             emit(
                 "SML701",

@@ -5,14 +5,15 @@ which also reads TF1's assets collection), all under ``assets/``.  Two with
 the same name are the same when their sizes and SHA-256 digests are equal;
 files of different sizes are not read at all.  A listed file that is missing,
 unreadable, or not inside the model's ``assets/`` folder (a name with
-``..``) is compared by name only: ``smlite check`` reports it.
+``..``) is compared by name only: ``smlite check`` reports it.  Behind a URL
+the sizes come from the listing of ``assets/`` and the files are read whole.
 """
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
+from smlite.errors import SmliteError
+from smlite.formats import storage
+from smlite.formats.storage import AnyPath, RemotePath
 from smlite.model.diff.recorder import Recorder, location
 from smlite.model.saved_model import SavedModel
 
@@ -21,13 +22,15 @@ __all__ = ["compare_assets"]
 _BLOCK = 1 << 20
 
 
-def _files(sm: SavedModel) -> dict[str, Path | None]:
+def _files(sm: SavedModel) -> dict[str, AnyPath | None]:
     """Asset name -> its file, or None when it cannot be read safely."""
+    if isinstance(sm.path, RemotePath):
+        return _remote_files(sm)
     root = (sm.path / "assets").resolve()
-    found: dict[str, Path | None] = {}
+    found: dict[str, AnyPath | None] = {}
     for mg in sm.meta_graphs:
         for asset in mg.assets:
-            if asset.filename in found:
+            if asset.filename in found or isinstance(asset.path, RemotePath):
                 continue
             try:
                 real = asset.path.resolve()
@@ -38,24 +41,39 @@ def _files(sm: SavedModel) -> dict[str, Path | None]:
     return found
 
 
-def _size(path: Path | None) -> int | None:
+def _remote_files(sm: SavedModel) -> dict[str, AnyPath | None]:
+    """The same behind a URL: no symlinks there; a name with ``..`` is not followed."""
+    found: dict[str, AnyPath | None] = {}
+    for mg in sm.meta_graphs:
+        for asset in mg.assets:
+            name = asset.filename
+            inside = ".." not in name.replace("\\", "/").split("/") and not name.startswith("/")
+            if name not in found:
+                found[name] = asset.path if inside and asset.path.is_file() else None
+    return found
+
+
+def _size(path: AnyPath | None) -> int | None:
     if path is None:
         return None
     try:
-        return os.stat(path).st_size
-    except (OSError, ValueError):
+        return storage.size(path)
+    except (SmliteError, ValueError):
         return None
 
 
-def _sha256(path: Path) -> str | None:
+def _sha256(path: AnyPath) -> str | None:
     import hashlib
 
     digest = hashlib.sha256()
     try:
+        if isinstance(path, RemotePath):
+            digest.update(storage.read_bytes(path))
+            return digest.hexdigest()
         with open(path, "rb") as f:
             while block := f.read(_BLOCK):
                 digest.update(block)
-    except OSError:
+    except (OSError, SmliteError):
         return None
     return digest.hexdigest()
 

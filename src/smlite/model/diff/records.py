@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Literal, TypeAlias
 
+from smlite.formats.storage import AnyPath
 from smlite.model.diff.kinds import AREAS, KINDS, Severity
 from smlite.model.dtypes import DType
 from smlite.model.structure import Structure
@@ -97,12 +97,12 @@ class SideInfo:
     """What one side of a diff is."""
 
     #: The path as given.
-    path: Path
+    path: AnyPath
     kind: Literal["saved_model", "checkpoint"]
     #: The SavedModel directory (a serving base path's chosen version), or None.
-    model_dir: Path | None = None
+    model_dir: AnyPath | None = None
     #: ``saved_model.pb``/``.pbtxt``, or the checkpoint's ``.index``.
-    file: Path | None = None
+    file: AnyPath | None = None
     #: The TF Serving version, when the side came from a base path.
     version: int | None = None
 

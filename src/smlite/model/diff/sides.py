@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from pathlib import Path
 
 from smlite.errors import (
     CheckpointNotFoundError,
@@ -23,6 +22,8 @@ from smlite.errors import (
 )
 from smlite.formats import bundle as bundle_format
 from smlite.formats import saved_model as sm_format
+from smlite.formats import storage
+from smlite.formats.storage import AnyPath
 from smlite.model.diff.records import SideInfo
 from smlite.model.saved_model import SavedModel
 from smlite.model.variables import VariableSet, open_checkpoint
@@ -52,9 +53,12 @@ class Side:
             self._variables.close()
 
 
-def open_side(path: str | os.PathLike[str], *, version: int | None = None, role: str) -> Side:
+def open_side(
+    path: str | os.PathLike[str] | AnyPath, *, version: int | None = None, role: str
+) -> Side:
     """Open ``path`` as a SavedModel, else (without ``version``) as a checkpoint."""
-    given = Path(os.fspath(path))
+    given = storage.as_path(path)
+    storage.list_ahead(given)
     if not given.exists() and not bundle_format.index_path(given).is_file():
         raise NotASavedModelError(
             f"no such file or directory (the {role} side)", path=given, reason=Reason.NOT_FOUND
@@ -83,7 +87,7 @@ def open_side(path: str | os.PathLike[str], *, version: int | None = None, role:
     return Side(info, sm)
 
 
-def _versions(base: Path) -> tuple[int, ...]:
+def _versions(base: AnyPath) -> tuple[int, ...]:
     location = sm_format.locate(base)
     if location.serving is None:
         raise SmliteError(
@@ -96,15 +100,15 @@ def _versions(base: Path) -> tuple[int, ...]:
 
 
 def open_pair(
-    old: str | os.PathLike[str],
-    new: str | os.PathLike[str] | None,
+    old: str | os.PathLike[str] | AnyPath,
+    new: str | os.PathLike[str] | AnyPath | None,
     *,
     version: int | None = None,
     against: int | None = None,
 ) -> tuple[Side, Side]:
     """The (old, new) sides; ``against`` picks the old side's version, ``version`` the new one's."""
     if new is None:
-        base = Path(os.fspath(old))
+        base = storage.as_path(old)
         numbers = _versions(base)
         served = numbers[-1] if version is None else version
         if served not in numbers:

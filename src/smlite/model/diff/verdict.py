@@ -23,7 +23,9 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from smlite.errors import SmliteError
+from smlite.errors import NotASavedModelError, SmliteError
+from smlite.formats import storage
+from smlite.formats.storage import AnyPath
 from smlite.model.diff.records import Change, Verdict
 from smlite.model.saved_model import SavedModel
 
@@ -48,8 +50,18 @@ def _stored(sm: SavedModel, notes: list[str]) -> StoredFingerprint | None:
         return None
 
 
-def same_bytes(a: Path, b: Path) -> bool:
-    """Whether two files hold the same bytes (sizes first, then block by block)."""
+def same_bytes(a: AnyPath, b: AnyPath) -> bool:
+    """Whether two files hold the same bytes (sizes first, then block by block).
+
+    A file behind a URL is read whole, after the sizes (from the listings) agree.
+    """
+    if not isinstance(a, Path) or not isinstance(b, Path):
+        try:
+            if storage.size(a) != storage.size(b):
+                return False
+            return storage.read_bytes(a) == storage.read_bytes(b)
+        except NotASavedModelError:
+            return False
     try:
         if os.path.samefile(a, b):
             return True

@@ -27,7 +27,7 @@ from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from smlite.errors import SmliteError, UnsupportedError
+from smlite.errors import PathOrUrl, SmliteError, UnsupportedError
 from smlite.model.calls import call_graph
 from smlite.model.disk import DiskUsage
 from smlite.model.rules import Finding, Severity
@@ -239,7 +239,7 @@ def report_html(
     check_error: str | None = None,
     fingerprint: StoredFingerprint | None = None,
     fingerprint_error: str | None = None,
-    shown_path: Path | None = None,
+    shown_path: PathOrUrl | None = None,
     tool_version: str = "",
     limits: ReportLimits = ReportLimits(),
 ) -> str:
@@ -266,7 +266,7 @@ def report_html(
         call_graphs.append(entry)
     tree = directory_tree(size)
     boxes, hidden = layout_treemap(tree, limits.treemap_width, limits.treemap_height)
-    base = check.path if check is not None else None
+    base = check.path if check is not None and isinstance(check.path, Path) else None
     counts = {s.label: sum(1 for f in findings if f.level == s) for s in Severity}
     share = 100 * size.encoded_bytes / 2**31
     title = str(shown_path if shown_path is not None else sm.path)
