@@ -81,6 +81,9 @@ for tier in "${TIERS[@]}"; do
     tf)
         banner "tensorflow tier (tensorflow-cpu==2.21.0)"
         py="$(venv tf -e ".[dev,run]")"
+        # tf-keras without its dependency on the full `tensorflow` wheel: tensorflow-cpu
+        # provides the same `tensorflow` package (the Keras 2 exports and their metadata).
+        "$py" -m pip install -q --no-deps "tf-keras==2.21.0" >&2
         "$py" -m pytest -q -p no:cacheprovider tests/tf || status=1
         ;;
     report)

@@ -28,6 +28,23 @@ LIVE_SUBSET: tuple[str, ...] = (
 )
 
 
+# What this tier compares with.  A missing one must fail the run, not skip the tests that
+# need it: a skip looks green on a machine where a tier's install step was forgotten.
+REQUIRED_MODULES = ("tensorflow", "tf_keras", "keras")
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    import importlib.util
+
+    missing = [m for m in REQUIRED_MODULES if importlib.util.find_spec(m) is None]
+    if missing:
+        pytest.exit(
+            f"the TensorFlow tier needs {', '.join(missing)}; `bash scripts/test.sh tf` "
+            "installs tensorflow-cpu==2.21.0 and tf-keras==2.21.0",
+            returncode=1,
+        )
+
+
 def quiet_tf_env() -> dict[str, str]:
     """The environment for TensorFlow subprocesses, without TensorFlow's C++ log chatter."""
     env = dict(os.environ)
