@@ -47,7 +47,7 @@ def test_parsed_and_scanned_nodes_agree(
     whole = index_graph(graph)  # the GraphDef decoded by protobuf in one call
     monkeypatch.setattr(graph_index, "_WHOLE_PARSE_LIMIT", -1)
     assert index_graph(graph) == whole  # node by node
-    monkeypatch.setattr(node_def, "_FAST_NODE_LIMIT", -1)
+    monkeypatch.setattr(node_def, "FAST_NODE_LIMIT", -1)
     assert index_graph(graph) == whole  # the wire scanner only
     assert whole.nodes, "every fixture graph has nodes"
 
@@ -94,7 +94,7 @@ def _attr_node() -> pb.NodeDef:
 @pytest.mark.parametrize(("whole", "node"), [(2**25, 2**18), (-1, 2**18), (-1, -1)])
 def test_every_kept_attribute(whole: int, node: int, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(graph_index, "_WHOLE_PARSE_LIMIT", whole)
-    monkeypatch.setattr(node_def, "_FAST_NODE_LIMIT", node)
+    monkeypatch.setattr(node_def, "FAST_NODE_LIMIT", node)
     graph = pb.GraphDef(node=[_attr_node()]).SerializeToString()
     (node,) = index_graph(graph).nodes
     assert node.inputs == ("x", "^c")

@@ -20,6 +20,7 @@ import smlite
 from smlite.cli import run
 from smlite.errors import CorruptFileError
 from smlite.formats import layout as layout_format
+from smlite.formats import node_def
 from smlite.model.checks import check_path
 from smlite.model.size import (
     PROTOBUF_LIMIT,
@@ -67,6 +68,20 @@ def test_every_fixture_adds_up_to_its_file_size(name: str) -> None:
                 p.lstat().st_size for p in report.model_dir.rglob("*") if not p.is_dir()
             )
             assert not size_findings(report), "no size finding on a small genuine export"
+
+
+@pytest.mark.parametrize("name", ALL_MODELS)
+def test_parsed_and_scanned_nodes_give_one_layout(
+    name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Nodes decoded by protobuf and nodes walked on the wire attribute every byte alike."""
+    with smlite.open(MODELS / name) as sm:
+        if sm.format != "pb":
+            return
+        data = sm.file.read_bytes()
+    parsed = layout_format.layout(data, top=1000)
+    monkeypatch.setattr(node_def, "FAST_NODE_LIMIT", -1)
+    assert layout_format.layout(data, top=1000) == parsed
 
 
 def test_json_document_adds_up(capsys: pytest.CaptureFixture[str]) -> None:

@@ -34,9 +34,10 @@ from __future__ import annotations
 import heapq
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
-from smlite.formats import wire
-from smlite.formats.graph_index import read_node
+from smlite import pb
+from smlite.formats import node_def, wire
 
 __all__ = [
     "CONST_OPS",
@@ -196,13 +197,32 @@ class _NodeFacts:
     tensor: tuple[int, tuple[int, ...] | None] | None
 
 
+def _parsed_tensor(msg: Any) -> tuple[int, tuple[int, ...] | None]:
+    """:func:`_const_tensor` of a NodeDef protobuf has decoded."""
+    attr = msg.attr
+    if "value" not in attr or not attr["value"].HasField("tensor"):
+        return 0, None
+    tensor = attr["value"].tensor
+    shape = tensor.tensor_shape
+    return tensor.dtype, None if shape.unknown_rank else tuple(d.size for d in shape.dim)
+
+
 def _node(buf: wire.Buffer, start: int, end: int) -> _NodeFacts:
     """What attribution needs of one NodeDef; the only per-node reading in this module.
 
-    Name and op come from the graph index's reader of one node; the tensor
-    header is read only for constants.
+    A node up to the graph index's fast-parse limit is decoded by protobuf's C
+    parser, and only its name, op and (for a constant) tensor header are kept:
+    building the index's full :class:`Node` costs several times more, which a
+    graph of 10^5 nodes feels.  Bigger nodes (constants holding tensors) and
+    bytes protobuf rejects are walked on the wire, reading no tensor payload.
+    Both paths give equal facts (tested on every fixture).
     """
-    node = read_node(buf, start, end)
+    if end - start <= node_def.FAST_NODE_LIMIT:
+        msg = node_def.parse_or_none(pb.NodeDef, buf, start, end)
+        if msg is not None:
+            tensor = _parsed_tensor(msg) if msg.op in CONST_OPS else None
+            return _NodeFacts(msg.name, msg.op, tensor)
+    node = node_def.read_node(buf, start, end)
     tensor = _const_tensor(buf, start, end) if node.op in CONST_OPS else None
     return _NodeFacts(node.name, node.op, tensor)
 

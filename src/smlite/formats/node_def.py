@@ -11,7 +11,7 @@ Wire layout read here::
                       9: NameAttrList func* }
     NameAttrList := { 1: string name }
 
-NodeDefs up to :data:`_FAST_NODE_LIMIT` bytes are decoded by protobuf's C
+NodeDefs up to :data:`FAST_NODE_LIMIT` bytes are decoded by protobuf's C
 parser (upb), several times faster than a walk in Python; bigger ones
 (constants holding tensors) and ones protobuf rejects (invalid UTF-8, damage)
 are walked with the wire scanner, which skips payloads without copying them
@@ -26,6 +26,7 @@ from typing import Any, NamedTuple
 from smlite.formats import wire
 
 __all__ = [
+    "FAST_NODE_LIMIT",
     "AttrKind",
     "Node",
     "func_name",
@@ -35,7 +36,7 @@ __all__ = [
     "read_node",
 ]
 
-_FAST_NODE_LIMIT = 256 * 1024
+FAST_NODE_LIMIT = 256 * 1024
 
 #: An attribute value as kept by the index: ``s`` (bytes), ``list`` (its strings and
 #: the number of its types), ``i`` (int), ``b`` (bool) or ``type`` (a DataType number).
@@ -132,7 +133,7 @@ def parse_or_none(message: Any, buf: wire.Buffer, start: int, end: int) -> Any:
 
 def read_node(buf: wire.Buffer, start: int, end: int) -> Node:
     """The NodeDef serialized in ``buf[start:end]``.  Raises :class:`wire.WireError`."""
-    if end - start <= _FAST_NODE_LIMIT:
+    if end - start <= FAST_NODE_LIMIT:
         from smlite import pb
 
         msg = parse_or_none(pb.NodeDef, buf, start, end)
