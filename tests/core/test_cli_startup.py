@@ -6,6 +6,7 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -83,7 +84,19 @@ def test_the_coercion_fast_path_is_installed() -> None:
     assert getattr(core.build_runtime_param, "_smlite_fast", False)
 
 
-@pytest.mark.parametrize("argv", [["show", "--all"], ["size", "--top", "3"]])
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["show", "--all"],
+        ["size", "--top", "3"],
+        ["check"],
+        ["check", "--format", "json", "--fast"],
+        ["fingerprint"],
+        ["scan"],
+        ["variables", "--verify"],
+        ["summary"],
+    ],
+)
 def test_a_command_does_not_load_pydantic(argv: list[str]) -> None:
     pytest.importorskip("typer._coercion", reason="only Typer versions that coerce with pydantic")
     args = [argv[0], str(MODELS / "keras_model"), *argv[1:]]
@@ -149,3 +162,59 @@ def test_values_are_coerced_as_typer_would(capsys: pytest.CaptureFixture[str]) -
     assert "version 1" in outputs[0].err
     assert run(["show", base, "--version", "2", "--format", "json"]) == 0
     assert "version 2" in capsys.readouterr().err
+
+
+def _descriptors() -> list[tuple[str, str, Any]]:
+    """``(command, option, type descriptor)`` of every parameter of every command."""
+    import typer.main
+
+    group = typer.main.get_command(build_app([]))
+    found = []
+    for name, command in group.commands.items():  # type: ignore[attr-defined]
+        for param in command.params:
+            descriptor = getattr(param, "type_descriptor", None)
+            if descriptor is not None:
+                found.append((name, param.name, descriptor))
+    return found
+
+
+_SAMPLES = ["x", "7", "+7", "0", "-1", "json", "a b", ""]
+
+
+def test_every_parameter_takes_the_fast_path_and_coerces_as_typer() -> None:
+    """No smlite parameter falls back to pydantic; where the fast path decides, it decides
+    as Typer's own coercion does (errors are left to Typer: the fast path defers them)."""
+    pytest.importorskip("typer._coercion", reason="only Typer versions that coerce with pydantic")
+    from typer import _coercion, core
+
+    from smlite.cli import _coerce
+
+    assert _coerce.install()
+    descriptors = _descriptors()
+    assert len(descriptors) > 50
+    for command, option, descriptor in descriptors:
+        fast = core.build_runtime_param(descriptor)
+        assert type(fast).__name__ == "_FastParam", (command, option, descriptor.annotation)
+        slow = _coercion.build_runtime_param(descriptor)
+        multi = _coerce._optional(descriptor.annotation) or descriptor.annotation
+        samples: list[Any] = (
+            [[s] for s in _SAMPLES]
+            if multi is not str and getattr(multi, "__origin__", None) is list
+            else [*_SAMPLES, True, False, 3]
+        )
+        for value in samples:
+            decided = _coerce._fast_value(
+                descriptor.annotation, descriptor.parameter_info, value,
+                _coerce_choice(), None,
+            )  # fmt: skip
+            if decided is _coerce._NO:
+                continue
+            assert decided == slow._coerce_value(value, param=None, ctx=None), (
+                command, option, value,
+            )  # fmt: skip
+
+
+def _coerce_choice() -> Any:
+    from typer._param_types import coerce_cli_choice
+
+    return coerce_cli_choice

@@ -16,6 +16,8 @@ nothing is changed and Typer works as before (only slower).
 from __future__ import annotations
 
 import re
+import types
+import typing
 from enum import Enum
 from typing import Any
 
@@ -78,13 +80,23 @@ def install() -> bool:
 _NO = object()
 
 
+def _optional(annotation: Any) -> Any:
+    """``X`` of ``X | None`` (or ``Optional[X]``); None for any other annotation."""
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
+        args = [a for a in typing.get_args(annotation) if a is not type(None)]
+        if len(args) == 1 and len(typing.get_args(annotation)) == 2:
+            return args[0]
+    return None
+
+
 def _supported(annotation: Any, info: Any) -> bool:
     if getattr(info, "parser", None) is not None or getattr(info, "click_type", None) is not None:
         return False
-    if annotation in (str, bool):
+    inner = _optional(annotation)
+    if inner is not None:
+        return _supported(inner, info)
+    if annotation in (str, bool, int):
         return True
-    if annotation is int:
-        return info.min is None and info.max is None
     if isinstance(annotation, type) and issubclass(annotation, Enum):
         return True
     return getattr(annotation, "__origin__", None) is list and annotation.__args__ == (str,)
@@ -92,16 +104,24 @@ def _supported(annotation: Any, info: Any) -> bool:
 
 def _fast_value(annotation: Any, info: Any, value: Any, choose: Any, ctx: Any) -> Any:
     """The coerced value, or ``_NO`` when Typer's own coercion must decide."""
+    inner = _optional(annotation)
+    if inner is not None:
+        return None if value is None else _fast_value(inner, info, value, choose, ctx)
     if annotation is str:
         return value if isinstance(value, str) else _NO
     if annotation is bool:
         return value if isinstance(value, bool) else _NO
     if annotation is int:
-        if isinstance(value, int) and not isinstance(value, bool):
-            return value
         if isinstance(value, str) and _INT.fullmatch(value):
-            return int(value)
-        return _NO
+            value = int(value)
+        if not isinstance(value, int) or isinstance(value, bool):
+            return _NO
+        # Out of an option's range: Typer's coercion words the error (or clamps).
+        if (info.min is not None and value < info.min) or (
+            info.max is not None and value > info.max
+        ):
+            return _NO
+        return value
     if isinstance(annotation, type) and issubclass(annotation, Enum):
         try:
             return choose(
