@@ -1,6 +1,6 @@
 """fingerprint.pb judged by the formula of the release that wrote it (issue 12, items 1, 3, 7).
 
-The ``release_*`` fixtures are real exports by TensorFlow 2.12-2.20 (scripts/
+The ``release_*`` fixtures are real exports by TensorFlow 2.11-2.20 (scripts/
 make_release_fixtures.py) and two derived ones (scripts/derive_release_fixtures.py); their facts
 (what TensorFlow wrote) are in ``tests/fixtures/releases``.  Every one must be judged clean, naming
 the algorithm that matched, and a tampered copy of each must still fail.
@@ -38,7 +38,11 @@ EXPECTED_FORMULA = {
     "2.12": ("TF 2.12-2.13", "saved-model-canonical", "signatures-unkeyed"),
     "2.13": ("TF 2.12-2.13", "saved-model-canonical", "signatures-unkeyed"),
     "2.14": ("TF 2.14-2.20", "saved-model-canonical", "signatures-keyed"),
+    "2.15": ("TF 2.14-2.20", "saved-model-canonical", "signatures-keyed"),
     "2.16": ("TF 2.14-2.20", "saved-model-canonical", "signatures-keyed"),
+    "2.17": ("TF 2.14-2.20", "saved-model-canonical", "signatures-keyed"),
+    "2.18": ("TF 2.14-2.20", "saved-model-canonical", "signatures-keyed"),
+    "2.19": ("TF 2.14-2.20", "saved-model-canonical", "signatures-keyed"),
     "2.20": ("TF 2.14-2.20", "saved-model-canonical", "signatures-keyed"),
 }
 

@@ -99,9 +99,7 @@ def decode(b: Bundle, entry: Entry, tf_dtype: DType, *, verify: bool) -> np.ndar
     return out
 
 
-def _check_coverage(
-    entry: Entry, boxes: list[tuple[tuple[int, int], ...]], path: AnyPath
-) -> None:
+def _check_coverage(entry: Entry, boxes: list[tuple[tuple[int, int], ...]], path: AnyPath) -> None:
     """The slices of a partitioned tensor must tile it: disjoint, covering every element."""
     total = 0
     for box in boxes:
