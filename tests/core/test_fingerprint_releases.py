@@ -1,6 +1,6 @@
 """fingerprint.pb judged by the formula of the release that wrote it (issue 12, items 1, 3, 7).
 
-The ``release_*`` fixtures are real exports by TensorFlow 2.11-2.20 (scripts/
+The ``release_*`` fixtures are real exports by TensorFlow 2.12-2.20 (scripts/
 make_release_fixtures.py) and two derived ones (scripts/derive_release_fixtures.py); their facts
 (what TensorFlow wrote) are in ``tests/fixtures/releases``.  Every one must be judged clean, naming
 the algorithm that matched, and a tampered copy of each must still fail.
