@@ -108,6 +108,19 @@ def test_a_command_does_not_load_pydantic(argv: list[str]) -> None:
     assert "pydantic" not in _loaded_after(code)
 
 
+@pytest.mark.parametrize("argv", [["check"], ["size"], ["scan"]])
+def test_text_reports_do_not_load_openssl(argv: list[str]) -> None:
+    """hashlib (OpenSSL, about 3.5 MiB) is for SARIF fingerprints only."""
+    args = [argv[0], str(MODELS / "keras_model"), *argv[1:]]
+    code = (
+        "from smlite.cli import run\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        f"    run({args!r})"
+    )
+    loaded = _loaded_after(code, top_level=False)
+    assert not loaded & {"hashlib", "_hashlib", "concurrent.futures"}
+
+
 def test_help_lists_every_command(capsys: pytest.CaptureFixture[str]) -> None:
     assert run(["--help"]) == 0
     out = capsys.readouterr().out

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import contextvars
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor, as_completed
 from typing import TypeVar
 
 from smlite.formats.storage import Source
@@ -86,6 +85,8 @@ def run_parallel(jobs: Sequence[Callable[[], T]], *, workers: int) -> Iterator[T
         for job in jobs:
             yield job()
         return
+    from concurrent.futures import ThreadPoolExecutor, as_completed
+
     with ThreadPoolExecutor(max_workers=min(workers, len(jobs))) as pool:
         futures = [pool.submit(contextvars.copy_context().run, job) for job in jobs]
         for future in as_completed(futures):

@@ -16,7 +16,6 @@ Markdown for pull-request comments is :mod:`smlite.render.diff_markdown`.
 
 from __future__ import annotations
 
-import hashlib
 import math
 from collections.abc import Iterator
 from pathlib import Path
@@ -39,7 +38,7 @@ from smlite.model.diff.kinds import AREAS
 from smlite.model.dtypes import DType
 from smlite.model.tensors import TensorShape
 from smlite.render.escape import escape
-from smlite.render.sarif import artifact_location, display_path, sarif_log
+from smlite.render.sarif import artifact_location, display_path, partial_fingerprint, sarif_log
 from smlite.render.tf_repr import tf_repr
 
 __all__ = [
@@ -271,9 +270,7 @@ def diff_sarif(d: Diff, *, tool_version: str, base: Path | None = None) -> dict[
                     }
                 ],
                 "partialFingerprints": {
-                    "smliteDiff/v1": hashlib.sha256(
-                        identity.encode("utf-8", "surrogateescape")
-                    ).hexdigest()
+                    "smliteDiff/v1": partial_fingerprint(identity, errors="surrogateescape")
                 },
             }
         )

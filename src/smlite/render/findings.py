@@ -12,7 +12,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -22,7 +21,12 @@ from rich.text import Text
 
 from smlite.model.rules import RULES, Finding, Rule, Severity
 from smlite.render.escape import escape, escape_text
-from smlite.render.sarif import artifact_location, display_path, sarif_log
+from smlite.render.sarif import (
+    artifact_location,
+    display_path,
+    partial_fingerprint,
+    sarif_log,
+)
 
 if TYPE_CHECKING:
     # Annotations only: `smlite size` renders findings without loading the checks.
@@ -230,7 +234,7 @@ def _result(finding: Finding, index: int, base: Path | None) -> dict[str, Any]:
         "message": {"text": finding.message},
         "locations": [location],
         "partialFingerprints": {
-            "smliteFinding/v1": hashlib.sha256(identity.encode("utf-8", "replace")).hexdigest()
+            "smliteFinding/v1": partial_fingerprint(identity, errors="replace")
         },
     }
 

@@ -15,7 +15,14 @@ from typing import Any
 
 from smlite.errors import PathOrUrl, location_text
 
-__all__ = ["SARIF_SCHEMA", "SARIF_VERSION", "artifact_location", "display_path", "sarif_log"]
+__all__ = [
+    "SARIF_SCHEMA",
+    "SARIF_VERSION",
+    "artifact_location",
+    "display_path",
+    "partial_fingerprint",
+    "sarif_log",
+]
 
 SARIF_VERSION = "2.1.0"
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -58,3 +65,12 @@ def sarif_log(run: dict[str, Any], base: Path | None) -> dict[str, Any]:
             "%SRCROOT%": {"uri": Path(os.path.abspath(base)).as_uri().rstrip("/") + "/"}
         }
     return {"$schema": SARIF_SCHEMA, "version": SARIF_VERSION, "runs": [run]}
+
+
+def partial_fingerprint(identity: str, *, errors: str) -> str:
+    """Hex SHA-256 of ``identity`` (UTF-8, ``errors`` for lone surrogates), a SARIF
+    ``partialFingerprints`` value.  hashlib is imported here: it loads OpenSSL, about
+    3.5 MiB of memory that a text report does not need."""
+    import hashlib
+
+    return hashlib.sha256(identity.encode("utf-8", errors)).hexdigest()
