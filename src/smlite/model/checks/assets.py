@@ -38,7 +38,9 @@ def asset_files(ctx: CheckContext, emit: Emit) -> None:
     for mg in sm.meta_graphs:
         graph = ctx.graph(mg)
         assets = ctx.assets(mg)
-        readers = consumers(graph, (t for a in assets for t in a.tensor_names)) if graph else {}
+        readers = {}
+        if graph is not None and assets:  # the map of every node's readers only when needed
+            readers = consumers(graph, (t for a in assets for t in a.tensor_names))
         for asset in assets:
             first.setdefault(asset.filename, (mg, asset))
             # A graph that does not scan is reported as SML107; count its assets as read.
