@@ -188,6 +188,40 @@ def test_value_stats_across_chunks_match_numpy() -> None:
     assert s.relative_l2 == pytest.approx(np.linalg.norm(d) / np.linalg.norm(a), rel=1e-4)
 
 
+def _bytes_changed(a: np.ndarray, b: np.ndarray) -> int:
+    """Elements whose stored bytes differ: the definition of ``changed``."""
+    width = a.dtype.itemsize
+    raw_a = np.frombuffer(a.tobytes(), np.uint8).reshape(-1, width)
+    raw_b = np.frombuffer(b.tobytes(), np.uint8).reshape(-1, width)
+    return int(np.count_nonzero((raw_a != raw_b).any(axis=1)))
+
+
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        # every element differs: counted without comparing bytes
+        (np.arange(1, 9, dtype=np.float32), np.arange(1, 9, dtype=np.float32) * 1.5),
+        # the same NaN, inf and -0.0 vs 0.0: the differences (NaN, NaN, 0) do not tell
+        (
+            np.array([np.nan, np.inf, 0.0, 1.0], np.float32),
+            np.array([np.nan, np.inf, -0.0, 2.0], np.float32),
+        ),
+        # the same NaN and inf beside changed elements: no zero difference, but NaN
+        (np.array([np.nan, 1.0], np.float32), np.array([np.nan, 2.0], np.float32)),
+        (np.array([np.inf, 1.0], np.float64), np.array([np.inf, 2.0], np.float64)),
+        # int64 values 1 apart above 2**53 are equal as float64: d == 0, bytes differ
+        (np.array([2**60, 5], np.int64), np.array([2**60 + 1, 6], np.int64)),
+        # float32 differences that overflow when squared
+        (np.array([-3e38, 1.0], np.float32), np.array([3e38, 2.0], np.float32)),
+        (np.array([1.0, 2.0], ml_dtypes.bfloat16), np.array([1.0, 3.0], ml_dtypes.bfloat16)),
+        (np.array([1 + 1j, 2j, 0j], np.complex64), np.array([1 + 2j, 2j, -0j], np.complex64)),
+    ],
+)
+def test_changed_counts_stored_bytes(old: np.ndarray, new: np.ndarray) -> None:
+    assert value_stats(old, new).changed == _bytes_changed(old, new)
+    assert value_stats(old, old).changed == 0
+
+
 # -- assets ---------------------------------------------------------------------------------
 
 
